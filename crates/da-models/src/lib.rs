@@ -1,0 +1,1 @@
+//! CNN feature extractors, bottlenecks and classifiers for domain adaptation.
