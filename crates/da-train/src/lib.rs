@@ -1,2 +1,8 @@
 //! Library half of the `da-train` program: file readers, datasets, training and evaluation.
 #![warn(missing_docs)]
+pub mod backend;
+pub mod cli;
+pub mod commands;
+pub mod datasets;
+pub mod io;
+pub mod train;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// from the autodiff graph, as in the seed (`L2_distance.data`): gradients treat them as
 /// constants. Note that `base` is a squared distance: it divides `||x - y||^2` directly.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Bandwidth {
     /// Mean squared distance over all ordered pairs `i != j` of the pooled batch (the seed's
     /// default). Computed in `O((n + m) d)` as `2 sum_i ||z_i - mean(z)||^2 / (N - 1)`.

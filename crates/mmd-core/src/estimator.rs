@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// How the squared MMD is estimated from the two batches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Estimator {
     /// The V-statistic, diagonal included: `mean(K_ss) + mean(K_tt) - 2 mean(K_st)`.
     /// Always >= 0, biased upwards; what the seed computes. Needs one row per batch.
@@ -16,6 +17,7 @@ pub enum Estimator {
     /// `i < max(n, m)` across them. Unbiased, higher variance, `O((n + m) d)` time and memory.
     /// For `n = m` it is exactly the classic `h`-statistic. An odd last row is left out of the
     /// within-batch pairs. Needs two rows per batch.
+    #[serde(rename = "linear")]
     LinearTime,
 }
 

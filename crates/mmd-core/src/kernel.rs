@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The kernel `k(x, y)` whose mean embeddings the MMD compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Kernel {
     /// Sum of `kernel_num` Gaussian kernels `exp(-||x - y||^2 / b_i)` with geometric bandwidths
     /// `b_i = base * kernel_mul^(i - floor(kernel_num / 2))` (the seed's `kernel_type='rbf'`).

@@ -1,0 +1,291 @@
+//! `da-train train`: one training run.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use da_models::{Arch, MmdOn};
+use mmd_core::{Estimator, Kernel};
+
+use crate::backend::BackendKind;
+use crate::datasets::{Dataset, DomainSource};
+use crate::train::{
+    BandwidthRule, LambdaSchedule, LrSchedule, OptimizerKind, RunData, RunOptions, Summary,
+    TrainConfig, Transfer, train,
+};
+use crate::with_backend;
+
+use super::CommandError;
+
+/// Options of `da-train train`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TrainArgs {
+    /// Output directory: metrics.csv, checkpoint.bin, config.json, summary.json, pictures.
+    #[arg(long, default_value = "runs/train")]
+    pub out: PathBuf,
+    /// Continue the run whose checkpoint is in the output directory.
+    #[arg(long)]
+    pub resume: bool,
+    /// Stop after this many epochs (checkpoint written; --resume continues the same schedule).
+    #[arg(long)]
+    pub stop_after: Option<usize>,
+    /// The run's configuration.
+    #[command(flatten)]
+    pub run: ConfigArgs,
+}
+
+/// The hyper-parameters of a run. Each option overrides the configuration file, which
+/// overrides the defaults.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigArgs {
+    /// Configuration file (`.toml` or `.json`) with any of the options below (snake_case keys).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Compute backend (default: wgpu when built with it, else ndarray).
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendKind>,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Labelled source domain: mnist, mfeat, optdigits, an image folder, a CSV or an IDX pair.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Unlabelled target domain (same forms as --source).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Directory of the built-in domains (default: the repository's data/).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Side of the square images every domain is resampled to.
+    #[arg(long)]
+    pub image_size: Option<usize>,
+    /// Network preset: lenet, net_only, wide.
+    #[arg(long, value_parser = parse_arch)]
+    pub arch: Option<Arch>,
+    /// Bottleneck (feature) width.
+    #[arg(long)]
+    pub bottleneck: Option<usize>,
+    /// Dropout after the bottleneck.
+    #[arg(long)]
+    pub dropout: Option<f64>,
+    /// Transfer loss.
+    #[arg(long, value_enum)]
+    pub transfer: Option<Transfer>,
+    /// Where the MMD is taken: features or logits.
+    #[arg(long, value_parser = parse_mmd_on)]
+    pub mmd_on: Option<MmdOn>,
+    /// MMD kernel: gaussian or linear.
+    #[arg(long, value_parser = parse_kernel)]
+    pub kernel: Option<Kernel>,
+    /// Ratio between Gaussian bandwidths.
+    #[arg(long)]
+    pub kernel_mul: Option<f64>,
+    /// Number of Gaussian kernels.
+    #[arg(long)]
+    pub kernel_num: Option<usize>,
+    /// Bandwidth rule: mean or median.
+    #[arg(long, value_enum)]
+    pub bandwidth: Option<BandwidthRule>,
+    /// Fixed base bandwidth (overrides --bandwidth).
+    #[arg(long)]
+    pub fix_sigma: Option<f64>,
+    /// MMD estimator: biased, unbiased or linear.
+    #[arg(long, value_parser = parse_estimator)]
+    pub estimator: Option<Estimator>,
+    /// Transfer weight.
+    #[arg(long)]
+    pub lambda: Option<f64>,
+    /// Transfer weight schedule.
+    #[arg(long, value_enum)]
+    pub lambda_schedule: Option<LambdaSchedule>,
+    /// Steepness of the ramp schedule.
+    #[arg(long)]
+    pub gamma: Option<f64>,
+    /// Optimiser.
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerKind>,
+    /// Base learning rate.
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Learning-rate schedule.
+    #[arg(long, value_enum)]
+    pub lr_schedule: Option<LrSchedule>,
+    /// SGD momentum.
+    #[arg(long)]
+    pub momentum: Option<f64>,
+    /// Weight decay.
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// Passes over the source training set.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Source batch size.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Target batch size (default: the source batch size).
+    #[arg(long)]
+    pub target_batch_size: Option<usize>,
+    /// Seed of weights, shuffling and dropout.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+fn parse_arch(s: &str) -> Result<Arch, String> {
+    s.parse::<Arch>().map_err(|e| e.to_string())
+}
+
+fn parse_mmd_on(s: &str) -> Result<MmdOn, String> {
+    s.parse::<MmdOn>().map_err(|e| e.to_string())
+}
+
+/// Parses `gaussian` or `linear`.
+pub fn parse_kernel(s: &str) -> Result<Kernel, String> {
+    match s {
+        "gaussian" | "rbf" => Ok(Kernel::Gaussian),
+        "linear" => Ok(Kernel::Linear),
+        other => Err(format!(
+            "unknown kernel '{other}': expected gaussian or linear"
+        )),
+    }
+}
+
+/// Parses `biased`, `unbiased` or `linear`.
+pub fn parse_estimator(s: &str) -> Result<Estimator, String> {
+    match s {
+        "biased" => Ok(Estimator::Biased),
+        "unbiased" => Ok(Estimator::Unbiased),
+        "linear" | "linear-time" => Ok(Estimator::LinearTime),
+        other => Err(format!(
+            "unknown estimator '{other}': expected biased, unbiased or linear"
+        )),
+    }
+}
+
+impl ConfigArgs {
+    /// The backend to run on.
+    pub fn backend(&self) -> BackendKind {
+        self.backend.unwrap_or_else(BackendKind::preferred)
+    }
+
+    /// The effective configuration: defaults, then the file, then these options.
+    pub fn config(&self) -> Result<TrainConfig, CommandError> {
+        let mut c = match &self.config {
+            Some(path) => TrainConfig::from_file(path)?,
+            None => TrainConfig::default(),
+        };
+        macro_rules! set {
+            ($($field:ident),*) => {$( if let Some(v) = &self.$field { c.$field = v.clone(); } )*};
+        }
+        set!(
+            source, target, image_size, arch, bottleneck, dropout, transfer, mmd_on, kernel
+        );
+        set!(
+            kernel_mul,
+            kernel_num,
+            bandwidth,
+            estimator,
+            lambda,
+            lambda_schedule,
+            gamma
+        );
+        set!(
+            optimizer,
+            lr,
+            lr_schedule,
+            momentum,
+            weight_decay,
+            epochs,
+            batch_size,
+            seed
+        );
+        if self.data_dir.is_some() {
+            c.data_dir = self.data_dir.clone();
+        }
+        if self.fix_sigma.is_some() {
+            c.fix_sigma = self.fix_sigma;
+        }
+        if self.target_batch_size.is_some() {
+            c.target_batch_size = self.target_batch_size;
+        }
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+/// Loads the four datasets of a run. The target's training images are used without labels.
+pub fn load_run_data(config: &TrainConfig, limit: Option<usize>) -> Result<RunData, CommandError> {
+    let load = |spec: &str| -> Result<(Dataset, Dataset), CommandError> {
+        let source = DomainSource::parse(spec)?;
+        Ok(source.load(config.data_dir.as_deref(), config.image_size)?)
+    };
+    let (source_train, source_test) = load(&config.source)?;
+    let (target_train, target_test) = load(&config.target)?;
+    if source_train.classes != target_train.classes {
+        let only = |a: &Dataset, b: &Dataset| {
+            a.classes
+                .iter()
+                .filter(|c| !b.classes.contains(c))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        return Err(CommandError::Input(format!(
+            "the class sets of source '{}' and target '{}' differ: only in the source {:?}, only in the target {:?}",
+            config.source,
+            config.target,
+            only(&source_train, &target_train),
+            only(&target_train, &source_train)
+        )));
+    }
+    let cap = |d: Dataset| match limit {
+        Some(n) => d.subset(n, config.seed),
+        None => d,
+    };
+    Ok(RunData {
+        source_train: cap(source_train),
+        source_test: cap(source_test),
+        target_train: cap(target_train),
+        target_test: cap(target_test),
+    })
+}
+
+/// Trains one configuration on the chosen backend; `None` when `options.stop_after` stopped it.
+pub fn run_config(
+    config: &TrainConfig,
+    data: &RunData,
+    out: &Path,
+    options: RunOptions,
+    backend: BackendKind,
+) -> Result<Option<Summary>, CommandError> {
+    let summary = with_backend!(backend, |B, device| train::<B>(
+        config, data, out, options, &device
+    ))
+    .map_err(CommandError::Input)??;
+    Ok(summary)
+}
+
+/// Runs `da-train train`.
+pub fn run(args: &TrainArgs) -> Result<(), CommandError> {
+    let config = args.run.config()?;
+    let data = load_run_data(&config, None)?;
+    let options = RunOptions {
+        resume: args.resume,
+        progress: !args.run.no_progress,
+        stop_after: args.stop_after,
+    };
+    let Some(summary) = run_config(&config, &data, &args.out, options, args.run.backend())? else {
+        println!(
+            "stopped after --stop-after epochs; continue with --resume --out {}",
+            args.out.display()
+        );
+        return Ok(());
+    };
+    println!(
+        "{} -> {} ({:?}): target accuracy {:.2}%, source accuracy {:.2}%; results in {}",
+        summary.source,
+        summary.target,
+        summary.transfer,
+        100.0 * summary.target_accuracy,
+        100.0 * summary.source_accuracy,
+        args.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,329 @@
+//! Domains by name or path: the built-in digit sets and users' own data.
+
+use std::path::{Path, PathBuf};
+
+use super::classes::index_labels;
+use super::dataset::Dataset;
+use super::error::{DataError, malformed};
+use super::idx::read_idx;
+use super::image_folder::read_image_folder;
+use super::labelled_csv::read_labelled_csv;
+use super::resample::{pad_square, resize};
+use super::shuffle::shuffle;
+
+/// Fraction of MFEAT and OPTDIGITS held out as their test split (per class, seeded).
+pub const TEST_FRACTION: f64 = 0.2;
+/// Seed of the fixed MFEAT / OPTDIGITS train-test split.
+const SPLIT_SEED: u64 = 2024;
+
+/// The built-in real digit domains (see `data/README.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    /// MNIST: 5,000 training and 1,000 test images (28x28, 0-255), balanced subsets.
+    Mnist,
+    /// UCI Multiple Features, pixel view: 2,000 images (15 wide, 16 high, 0-6).
+    Mfeat,
+    /// UCI optdigits (scikit-learn's digits): 1,797 images (8x8, 0-16).
+    Optdigits,
+}
+
+/// Where a domain's images come from, as written on the command line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DomainSource {
+    /// A built-in digit domain.
+    Builtin(Builtin),
+    /// An image folder (one sub-folder per class); with `train/` and `test/` sub-folders
+    /// those are the splits, else all images serve as both.
+    ImageFolder(PathBuf),
+    /// A CSV file, pixels then the label, square images; all rows serve as both splits.
+    Csv(PathBuf),
+    /// An IDX images file and its labels file; both splits.
+    Idx {
+        /// `*.idx3-ubyte[.gz]`
+        images: PathBuf,
+        /// `*.idx1-ubyte[.gz]`
+        labels: PathBuf,
+    },
+}
+
+impl DomainSource {
+    /// Parses `mnist`, `mfeat`, `optdigits`, a folder, a `.csv` file, `IMAGES,LABELS` IDX files,
+    /// or an IDX images file whose labels file is named alike (`images.idx3` -> `labels.idx1`).
+    pub fn parse(spec: &str) -> Result<Self, DataError> {
+        match spec.to_ascii_lowercase().as_str() {
+            "mnist" => return Ok(Self::Builtin(Builtin::Mnist)),
+            "mfeat" => return Ok(Self::Builtin(Builtin::Mfeat)),
+            "optdigits" => return Ok(Self::Builtin(Builtin::Optdigits)),
+            _ => {}
+        }
+        if let Some((images, labels)) = spec.split_once(',') {
+            return Ok(Self::Idx {
+                images: images.into(),
+                labels: labels.into(),
+            });
+        }
+        let path = PathBuf::from(spec);
+        if path.is_dir() {
+            return Ok(Self::ImageFolder(path));
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        if name.ends_with(".csv") {
+            return Ok(Self::Csv(path));
+        }
+        if name.contains("idx3") {
+            let labels = path
+                .to_string_lossy()
+                .replace("images.idx3", "labels.idx1")
+                .replace("images-idx3", "labels-idx1");
+            if labels != path.to_string_lossy() {
+                return Ok(Self::Idx {
+                    images: path,
+                    labels: labels.into(),
+                });
+            }
+        }
+        Err(DataError::UnknownDomain(spec.to_string()))
+    }
+
+    /// The (training, test) sets, every image grayscale `1 x side x side` so that any two
+    /// domains can be paired. Intensities are scaled to `[0, 1]` by the format's maximum (255
+    /// for IDX, 6 for MFEAT, 16 for OPTDIGITS, the file's largest value for other CSVs).
+    pub fn load(
+        &self,
+        data_dir: Option<&Path>,
+        side: usize,
+    ) -> Result<(Dataset, Dataset), DataError> {
+        let dir = data_dir
+            .map(Path::to_path_buf)
+            .unwrap_or_else(default_data_dir);
+        match self {
+            Self::Builtin(Builtin::Mnist) => {
+                let mnist = dir.join("mnist");
+                Ok((
+                    load_idx(
+                        &mnist.join("train-images.idx3-ubyte.gz"),
+                        &mnist.join("train-labels.idx1-ubyte.gz"),
+                        side,
+                    )?,
+                    load_idx(
+                        &mnist.join("test-images.idx3-ubyte.gz"),
+                        &mnist.join("test-labels.idx1-ubyte.gz"),
+                        side,
+                    )?,
+                ))
+            }
+            Self::Builtin(Builtin::Mfeat) => Ok(split(load_csv(
+                &dir.join("mfeat").join("mfeat-pix.csv"),
+                Some((16, 15)),
+                6.0,
+                side,
+            )?)),
+            Self::Builtin(Builtin::Optdigits) => Ok(split(load_csv(
+                &dir.join("optdigits").join("optdigits.csv"),
+                Some((8, 8)),
+                16.0,
+                side,
+            )?)),
+            Self::ImageFolder(root) => {
+                let (train, test) = (root.join("train"), root.join("test"));
+                if train.is_dir() && test.is_dir() {
+                    Ok((
+                        read_image_folder(&train, 1, side)?,
+                        read_image_folder(&test, 1, side)?,
+                    ))
+                } else {
+                    let all = read_image_folder(root, 1, side)?;
+                    Ok((all.clone(), all))
+                }
+            }
+            Self::Csv(path) => {
+                let all = load_csv(path, None, 0.0, side)?;
+                Ok((all.clone(), all))
+            }
+            Self::Idx { images, labels } => {
+                let all = load_idx(images, labels, side)?;
+                Ok((all.clone(), all))
+            }
+        }
+    }
+}
+
+/// The repository's `data/` folder.
+pub fn default_data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("..")
+        .join("data")
+}
+
+/// Pads to a square, resamples to `side` and appends one grayscale image.
+fn push_image(out: &mut Vec<f32>, pixels: &[f32], height: usize, width: usize, side: usize) {
+    let (square, n) = pad_square(pixels, height, width);
+    out.extend(resize(&square, n, n, side, side));
+}
+
+fn load_idx(images: &Path, labels: &Path, side: usize) -> Result<Dataset, DataError> {
+    let img = read_idx(images, 3)?;
+    let lab = read_idx(labels, 1)?;
+    if img.dims[0] != lab.dims[0] {
+        return Err(malformed(
+            labels,
+            format!(
+                "{} labels for {} images in {}",
+                lab.dims[0],
+                img.dims[0],
+                images.display()
+            ),
+        ));
+    }
+    let (h, w) = (img.dims[1], img.dims[2]);
+    let mut out = Vec::with_capacity(img.dims[0] * side * side);
+    for chunk in img.data.chunks(h * w) {
+        let pixels: Vec<f32> = chunk.iter().map(|&v| f32::from(v) / 255.0).collect();
+        push_image(&mut out, &pixels, h, w, side);
+    }
+    let (classes, labels) = index_labels(lab.data.iter().map(|&l| u64::from(l)));
+    Ok(Dataset {
+        images: out,
+        labels,
+        channels: 1,
+        height: side,
+        width: side,
+        classes,
+    })
+}
+
+/// `max_value` 0 means: scale by the file's largest value.
+fn load_csv(
+    path: &Path,
+    size: Option<(usize, usize)>,
+    max_value: f64,
+    side: usize,
+) -> Result<Dataset, DataError> {
+    let table = read_labelled_csv(path, size)?;
+    let max = if max_value > 0.0 {
+        max_value
+    } else {
+        table.pixels.iter().copied().fold(0.0, f64::max).max(1e-12)
+    };
+    let per = table.height * table.width;
+    let mut out = Vec::with_capacity(table.labels.len() * side * side);
+    for chunk in table.pixels.chunks(per) {
+        let pixels: Vec<f32> = chunk
+            .iter()
+            .map(|&v| (v / max).clamp(0.0, 1.0) as f32)
+            .collect();
+        push_image(&mut out, &pixels, table.height, table.width, side);
+    }
+    let (classes, labels) = table.classes();
+    Ok(Dataset {
+        images: out,
+        labels,
+        channels: 1,
+        height: side,
+        width: side,
+        classes,
+    })
+}
+
+/// The fixed stratified split: per class, a seeded [`TEST_FRACTION`] of the images is the test set.
+fn split(all: Dataset) -> (Dataset, Dataset) {
+    let (mut train, mut test) = (Vec::new(), Vec::new());
+    for class in 0..all.classes.len() {
+        let mut members: Vec<usize> = (0..all.len()).filter(|&i| all.labels[i] == class).collect();
+        shuffle(&mut members, SPLIT_SEED + class as u64);
+        let held = (members.len() as f64 * TEST_FRACTION).round() as usize;
+        test.extend_from_slice(&members[..held]);
+        train.extend_from_slice(&members[held..]);
+    }
+    train.sort_unstable();
+    test.sort_unstable();
+    (all.select(&train), all.select(&test))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_form() {
+        assert_eq!(
+            DomainSource::parse("MNIST").unwrap(),
+            DomainSource::Builtin(Builtin::Mnist)
+        );
+        assert_eq!(
+            DomainSource::parse("a/x-images.idx3-ubyte,a/y.idx1-ubyte").unwrap(),
+            DomainSource::Idx {
+                images: "a/x-images.idx3-ubyte".into(),
+                labels: "a/y.idx1-ubyte".into()
+            }
+        );
+        assert_eq!(
+            DomainSource::parse("d/train-images.idx3-ubyte.gz").unwrap(),
+            DomainSource::Idx {
+                images: "d/train-images.idx3-ubyte.gz".into(),
+                labels: "d/train-labels.idx1-ubyte.gz".into()
+            }
+        );
+        assert_eq!(
+            DomainSource::parse("my.CSV").unwrap(),
+            DomainSource::Csv("my.CSV".into())
+        );
+        let err = DomainSource::parse("usps").unwrap_err().to_string();
+        assert!(err.contains("unknown domain 'usps'"), "{err}");
+    }
+
+    #[test]
+    fn builtin_domains_load_with_their_sizes() {
+        for (domain, train, test) in [
+            (Builtin::Mnist, 5000, 1000),
+            (Builtin::Mfeat, 1600, 400),
+            (Builtin::Optdigits, 1438, 359),
+        ] {
+            let (a, b) = DomainSource::Builtin(domain).load(None, 16).unwrap();
+            assert_eq!((a.len(), b.len()), (train, test), "{domain:?}");
+            assert_eq!(
+                a.classes,
+                (0..10).map(|c| c.to_string()).collect::<Vec<_>>(),
+                "{domain:?}"
+            );
+            assert_eq!(a.images.len(), a.len() * 256);
+            assert!(
+                a.images.iter().all(|v| (0.0..=1.0).contains(v)),
+                "{domain:?}"
+            );
+            // White digits on black: the border is darker than the centre on average.
+            let mean = |f: &dyn Fn(usize, usize) -> bool| {
+                let mut s = 0.0;
+                let mut n = 0.0;
+                for img in a.images.chunks(256) {
+                    for y in 0..16 {
+                        for x in 0..16 {
+                            if f(y, x) {
+                                s += img[y * 16 + x];
+                                n += 1.0;
+                            }
+                        }
+                    }
+                }
+                s / n
+            };
+            let border = mean(&|y, x| y == 0 || x == 0 || y == 15 || x == 15);
+            let centre = mean(&|y, x| (5..11).contains(&y) && (5..11).contains(&x));
+            assert!(
+                centre > 2.0 * border,
+                "{domain:?}: centre {centre}, border {border}"
+            );
+            let counts = (0..10)
+                .map(|c| b.labels.iter().filter(|&&l| l == c).count())
+                .collect::<Vec<_>>();
+            assert!(
+                counts.iter().all(|&c| c >= 30),
+                "{domain:?}: test split per class {counts:?}"
+            );
+        }
+    }
+}

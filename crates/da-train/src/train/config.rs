@@ -1,0 +1,338 @@
+//! Every hyper-parameter of a training run, settable from the command line or a TOML/JSON file.
+
+use std::path::{Path, PathBuf};
+
+use da_models::{Arch, MmdOn};
+use mmd_core::{Bandwidth, Estimator, Kernel, MmdError, MmdLoss, MmdLossConfig};
+use serde::{Deserialize, Serialize};
+
+use super::schedule::{LambdaSchedule, LrSchedule};
+
+/// Which transfer loss is added to the classification loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Transfer {
+    /// Source-only training: the classification loss alone.
+    None,
+    /// `clf_loss + lambda * MMD(source, target)` on the chosen layer.
+    Mmd,
+}
+
+/// The optimiser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// SGD with momentum (and weight decay).
+    Sgd,
+    /// Adam (with weight decay).
+    Adam,
+}
+
+/// Data-driven bandwidth rule (`fix_sigma` overrides it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum BandwidthRule {
+    /// Mean pairwise squared distance (the seed's).
+    Mean,
+    /// Median pairwise squared distance.
+    Median,
+}
+
+/// A training run's configuration. Unknown keys in a configuration file are an error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Labelled source domain: `mnist`, `mfeat`, `optdigits`, or a path.
+    pub source: String,
+    /// Unlabelled target domain (its labels are used for evaluation only).
+    pub target: String,
+    /// Directory of the built-in domains (default: the repository's `data/`).
+    pub data_dir: Option<PathBuf>,
+    /// Side of the square grayscale images every domain is resampled to.
+    pub image_size: usize,
+    /// Network preset: `lenet`, `net_only` or `wide`.
+    pub arch: Arch,
+    /// Width of the bottleneck features.
+    pub bottleneck: usize,
+    /// Dropout probability before the classifier.
+    pub dropout: f64,
+    /// Transfer loss.
+    pub transfer: Transfer,
+    /// Layer the MMD is taken on.
+    pub mmd_on: MmdOn,
+    /// MMD kernel.
+    pub kernel: Kernel,
+    /// Ratio between Gaussian bandwidths.
+    pub kernel_mul: f64,
+    /// Number of Gaussian kernels.
+    pub kernel_num: usize,
+    /// Bandwidth rule.
+    pub bandwidth: BandwidthRule,
+    /// Fixed base bandwidth (overrides `bandwidth`).
+    pub fix_sigma: Option<f64>,
+    /// MMD estimator.
+    pub estimator: Estimator,
+    /// Transfer weight.
+    pub lambda: f64,
+    /// Transfer weight schedule.
+    pub lambda_schedule: LambdaSchedule,
+    /// Steepness of the ramp schedule.
+    pub gamma: f64,
+    /// Optimiser.
+    pub optimizer: OptimizerKind,
+    /// Base learning rate.
+    pub lr: f64,
+    /// Learning-rate schedule.
+    pub lr_schedule: LrSchedule,
+    /// SGD momentum.
+    pub momentum: f64,
+    /// L2 weight decay.
+    pub weight_decay: f64,
+    /// Passes over the source training set.
+    pub epochs: usize,
+    /// Source batch size.
+    pub batch_size: usize,
+    /// Target batch size (default: the source batch size).
+    pub target_batch_size: Option<usize>,
+    /// Seed of weights, shuffling and dropout.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            source: "mnist".into(),
+            target: "mfeat".into(),
+            data_dir: None,
+            image_size: 16,
+            arch: Arch::Lenet,
+            bottleneck: 256,
+            dropout: 0.0,
+            transfer: Transfer::Mmd,
+            mmd_on: MmdOn::Logits,
+            kernel: Kernel::Gaussian,
+            kernel_mul: 2.0,
+            kernel_num: 5,
+            bandwidth: BandwidthRule::Mean,
+            fix_sigma: None,
+            estimator: Estimator::Biased,
+            lambda: 1.0,
+            lambda_schedule: LambdaSchedule::Ramp,
+            gamma: 10.0,
+            optimizer: OptimizerKind::Adam,
+            lr: 1e-3,
+            lr_schedule: LrSchedule::Constant,
+            momentum: 0.9,
+            weight_decay: 5e-4,
+            epochs: 8,
+            batch_size: 64,
+            target_batch_size: None,
+            seed: 42,
+        }
+    }
+}
+
+/// Why a configuration was rejected.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("config file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file could not be parsed.
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message (names the key and line where it can).
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl TrainConfig {
+    /// Reads a configuration file: `.toml` or `.json`; missing keys take their defaults.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let parse = |message: String| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        };
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("toml") => toml::from_str(&text).map_err(|e| parse(e.to_string())),
+            Some("json") => serde_json::from_str(&text).map_err(|e| parse(e.to_string())),
+            other => Err(parse(format!(
+                "unknown extension {:?}: use .toml or .json",
+                other.unwrap_or("")
+            ))),
+        }
+    }
+
+    /// The target batch size actually used.
+    pub fn target_batch(&self) -> usize {
+        self.target_batch_size.unwrap_or(self.batch_size)
+    }
+
+    /// The MMD loss this configuration asks for.
+    pub fn mmd_loss(&self) -> Result<MmdLoss, MmdError> {
+        let bandwidth = match (self.fix_sigma, self.bandwidth) {
+            (Some(sigma), _) => Bandwidth::Fixed(sigma),
+            (None, BandwidthRule::Mean) => Bandwidth::Mean,
+            (None, BandwidthRule::Median) => Bandwidth::Median,
+        };
+        MmdLossConfig::new()
+            .with_kernel(self.kernel)
+            .with_kernel_mul(self.kernel_mul)
+            .with_kernel_num(self.kernel_num)
+            .with_bandwidth(bandwidth)
+            .with_estimator(self.estimator)
+            .try_init()
+    }
+
+    /// Checks the values that no type rules out.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |msg: String| Err(ConfigError::Invalid(msg));
+        if self.epochs == 0 {
+            return invalid("epochs must be at least 1, got 0".into());
+        }
+        if self.batch_size == 0 || self.target_batch() == 0 {
+            return invalid(format!(
+                "batch sizes must be at least 1, got source {} and target {}",
+                self.batch_size,
+                self.target_batch()
+            ));
+        }
+        if self.transfer == Transfer::Mmd
+            && self.estimator != Estimator::Biased
+            && (self.batch_size < 2 || self.target_batch() < 2)
+        {
+            return invalid(format!(
+                "the {} estimator needs batches of at least 2, got source {} and target {}",
+                self.estimator.name(),
+                self.batch_size,
+                self.target_batch()
+            ));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return invalid(format!("lr must be a finite number > 0, got {}", self.lr));
+        }
+        if !(self.lambda.is_finite() && self.lambda >= 0.0) {
+            return invalid(format!(
+                "lambda must be a finite number >= 0, got {}",
+                self.lambda
+            ));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return invalid(format!("dropout must be in [0, 1), got {}", self.dropout));
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return invalid(format!("momentum must be in [0, 1), got {}", self.momentum));
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return invalid(format!(
+                "weight_decay must be >= 0, got {}",
+                self.weight_decay
+            ));
+        }
+        if self.image_size < 4 {
+            return invalid(format!(
+                "image_size must be at least 4, got {}",
+                self.image_size
+            ));
+        }
+        self.mmd_loss()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(name: &str, text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("da-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn toml_and_json_files_override_defaults() {
+        let toml = write(
+            "a.toml",
+            "epochs = 3\ntransfer = \"none\"\nestimator = \"linear\"\nfix_sigma = 2.5\n",
+        );
+        let c = TrainConfig::from_file(&toml).unwrap();
+        assert_eq!(
+            (c.epochs, c.transfer, c.estimator, c.fix_sigma),
+            (3, Transfer::None, Estimator::LinearTime, Some(2.5))
+        );
+        assert_eq!(c.batch_size, TrainConfig::default().batch_size);
+        let json = write(
+            "a.json",
+            r#"{"lambda": 0.5, "kernel": "linear", "mmd_on": "logits"}"#,
+        );
+        let c = TrainConfig::from_file(&json).unwrap();
+        assert_eq!(
+            (c.lambda, c.kernel, c.mmd_on),
+            (0.5, Kernel::Linear, MmdOn::Logits)
+        );
+    }
+
+    #[test]
+    fn bad_files_name_the_problem() {
+        let err = TrainConfig::from_file(&write("b.toml", "epochz = 3\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("b.toml") && err.contains("epochz"), "{err}");
+        let err = TrainConfig::from_file(&write("c.yaml", ""))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("use .toml or .json"), "{err}");
+        let err = TrainConfig::from_file(Path::new("/nonexistent/x.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/nonexistent/x.toml"), "{err}");
+    }
+
+    #[test]
+    fn validation_names_the_value() {
+        let bad = TrainConfig {
+            lr: -1.0,
+            ..TrainConfig::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("lr must be a finite number > 0, got -1")
+        );
+        let bad = TrainConfig {
+            kernel_num: 0,
+            ..TrainConfig::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("kernel_num must be at least 1, got 0")
+        );
+        let bad = TrainConfig {
+            fix_sigma: Some(0.0),
+            ..TrainConfig::default()
+        };
+        assert!(bad.validate().unwrap_err().to_string().contains("got 0"));
+        assert!(TrainConfig::default().validate().is_ok());
+    }
+}

@@ -1,0 +1,457 @@
+//! The training loop: `loss = clf_loss + lambda * transfer_loss` on labelled source batches and
+//! unlabelled target batches, evaluation each epoch, checkpoints, metrics and pictures.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::{AutodiffModule, Module};
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::GradientsParams;
+use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{ElementConversion, Int, Tensor};
+use da_models::{DaNet, DaNetConfig, ModelError};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+
+use super::checkpoint::{CheckpointError, CheckpointParts};
+use super::config::{ConfigError, TrainConfig, Transfer};
+use super::metrics::{EpochMetrics, write_csv};
+use super::optimizer::RunOptimizer;
+use super::report;
+use crate::datasets::{BatchLoader, Dataset, LoaderState};
+
+/// The data of one run: labelled source training set, unlabelled target training set, and the
+/// test sets that accuracy is measured on.
+pub struct RunData {
+    /// Labelled source training images.
+    pub source_train: Dataset,
+    /// Source test images (source accuracy).
+    pub source_test: Dataset,
+    /// Target training images; their labels are never used for training.
+    pub target_train: Dataset,
+    /// Target test images (target accuracy).
+    pub target_test: Dataset,
+}
+
+/// What a finished run reports (`summary.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Accuracy on the target test set after the last epoch.
+    pub target_accuracy: f64,
+    /// Accuracy on the source test set after the last epoch.
+    pub source_accuracy: f64,
+    /// The transfer loss used (`none` or `mmd`).
+    pub transfer: Transfer,
+    /// Source domain.
+    pub source: String,
+    /// Target domain.
+    pub target: String,
+    /// Epochs trained.
+    pub epochs: usize,
+    /// Best target accuracy over the epochs (reported, never used to select a model).
+    pub best_target_accuracy: f64,
+    /// Mean seconds per epoch.
+    pub seconds_per_epoch: f64,
+    /// The backend that ran the training.
+    pub backend: String,
+}
+
+/// Why training stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The network cannot be built.
+    #[error("model: {0}")]
+    Model(#[from] ModelError),
+    /// A checkpoint could not be read or written, or does not fit this run.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// The loss became NaN or infinite.
+    #[error(
+        "the loss became {value} at epoch {epoch}, step {step} (clf {clf}, transfer {transfer}); training stopped, the last good checkpoint is kept"
+    )]
+    NonFinite {
+        /// 1-based epoch.
+        epoch: usize,
+        /// 1-based step within the epoch.
+        step: usize,
+        /// The total loss.
+        value: f64,
+        /// The classification loss.
+        clf: f64,
+        /// The transfer loss.
+        transfer: f64,
+    },
+    /// Output files could not be written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Source and target classes differ, or the data is unusable.
+    #[error("data: {0}")]
+    Data(String),
+}
+
+/// The checkpoint's header: everything but the weights needed to continue exactly.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TrainState {
+    config: TrainConfig,
+    model: DaNetConfig,
+    epochs_done: usize,
+    source_loader: LoaderState,
+    target_loader: LoaderState,
+    metrics: Vec<EpochMetrics>,
+}
+
+/// How one invocation runs, apart from the configuration (which a checkpoint pins).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Continue from the checkpoint in the output directory.
+    pub resume: bool,
+    /// Show a progress bar and per-epoch lines on the terminal.
+    pub progress: bool,
+    /// Stop after this many epochs in this invocation (a checkpoint is written; `resume`
+    /// continues). The schedules still span all `epochs`.
+    pub stop_after: Option<usize>,
+}
+
+/// File names inside the output directory.
+pub const CHECKPOINT: &str = "checkpoint.bin";
+
+/// The network configuration for a run's data.
+pub fn model_config(config: &TrainConfig, data: &Dataset) -> DaNetConfig {
+    DaNetConfig::preset(config.arch)
+        .with_in_channels(data.channels)
+        .with_height(data.height)
+        .with_width(data.width)
+        .with_num_classes(data.classes.len())
+        .with_bottleneck(config.bottleneck)
+        .with_dropout(config.dropout)
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
+    move |source| TrainError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Trains with `config` on `data`, writing `metrics.csv`, `checkpoint.bin`, `config.json`,
+/// `summary.json` and the pictures into `out`. With `options.resume`, continues from
+/// `out/checkpoint.bin`; a resumed run ends with the same weights as an uninterrupted one.
+/// Returns `None` when `options.stop_after` stopped the run before its last epoch.
+pub fn train<B: AutodiffBackend>(
+    config: &TrainConfig,
+    data: &RunData,
+    out: &Path,
+    options: RunOptions,
+    device: &B::Device,
+) -> Result<Option<Summary>, TrainError> {
+    config.validate()?;
+    if data.source_train.classes != data.target_test.classes {
+        return Err(TrainError::Data(format!(
+            "source classes {:?} and target classes {:?} differ",
+            data.source_train.classes, data.target_test.classes
+        )));
+    }
+    std::fs::create_dir_all(out).map_err(io_err(out))?;
+    let checkpoint_path = out.join(CHECKPOINT);
+    let model_config = model_config(config, &data.source_train);
+    model_config.validate()?;
+
+    B::seed(device, config.seed);
+    let mut model: DaNet<B> = model_config.try_init(device)?;
+    let mut optim = RunOptimizer::<B, DaNet<B>>::new(config);
+    let mut source_loader =
+        BatchLoader::new(data.source_train.len(), config.batch_size, config.seed);
+    let mut target_loader = BatchLoader::new(
+        data.target_train.len(),
+        config.target_batch(),
+        config.seed.wrapping_add(1),
+    );
+    let mut metrics = Vec::new();
+    let mut epochs_done = 0;
+
+    if options.resume {
+        let parts = CheckpointParts::<TrainState>::load(&checkpoint_path)?;
+        let state = parts.header;
+        check_resumable(&state, config, &model_config, &checkpoint_path)?;
+        let recorder = BinBytesRecorder::<FullPrecisionSettings>::default();
+        let record = Recorder::<B>::load(&recorder, parts.model, device).map_err(|e| {
+            CheckpointError::Mismatch {
+                path: checkpoint_path.clone(),
+                reason: e.to_string(),
+            }
+        })?;
+        model = model.load_record(record);
+        optim = optim
+            .load_bytes(parts.optimizer, device)
+            .map_err(|reason| CheckpointError::Mismatch {
+                path: checkpoint_path.clone(),
+                reason,
+            })?;
+        source_loader.restore(&state.source_loader);
+        target_loader.restore(&state.target_loader);
+        metrics = state.metrics;
+        epochs_done = state.epochs_done;
+    }
+    config_file(config, out)?;
+
+    let mmd = config
+        .mmd_loss()
+        .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+    let ce = CrossEntropyLossConfig::new().init(device);
+    let steps = source_loader.batches_per_epoch();
+    let total_steps = (config.epochs * steps) as f64;
+    let last_epoch = match options.stop_after {
+        Some(count) => config.epochs.min(epochs_done + count),
+        None => config.epochs,
+    };
+    let bar = progress_bar(
+        options.progress,
+        last_epoch.saturating_sub(epochs_done) * steps,
+    );
+
+    for epoch in epochs_done..last_epoch {
+        let started = Instant::now();
+        // Re-seeding at every epoch makes dropout draws independent of whether the run resumed.
+        B::seed(
+            device,
+            config
+                .seed
+                .wrapping_mul(1_000_003)
+                .wrapping_add(epoch as u64 + 1),
+        );
+        let (mut clf_sum, mut transfer_sum, mut total_sum) = (0.0, 0.0, 0.0);
+        let (mut lambda, mut lr) = (0.0, config.lr);
+        for step in 0..steps {
+            let p = (epoch * steps + step) as f64 / total_steps;
+            lambda = config
+                .lambda_schedule
+                .weight(config.lambda, config.gamma, p);
+            lr = config.lr_schedule.rate(config.lr, p);
+            let (source_images, source_labels) = data
+                .source_train
+                .batch::<B>(&source_loader.next_batch(), device);
+            let output = model.forward(source_images);
+            let clf = ce.forward(output.logits.clone(), source_labels);
+            let (loss, transfer) = match config.transfer {
+                Transfer::None => (clf.clone(), None),
+                Transfer::Mmd => {
+                    let (target_images, _) = data
+                        .target_train
+                        .batch::<B>(&target_loader.next_batch(), device);
+                    let target_output = model.forward(target_images);
+                    let transfer = mmd.forward(
+                        config.mmd_on.select(&output),
+                        config.mmd_on.select(&target_output),
+                    );
+                    (
+                        clf.clone() + transfer.clone().mul_scalar(lambda),
+                        Some(transfer),
+                    )
+                }
+            };
+            let values = scalars(&[Some(loss.clone()), Some(clf), transfer]);
+            let (total, clf_value, transfer_value) = (values[0], values[1], values[2]);
+            if !total.is_finite() {
+                bar.abandon();
+                return Err(TrainError::NonFinite {
+                    epoch: epoch + 1,
+                    step: step + 1,
+                    value: total,
+                    clf: clf_value,
+                    transfer: transfer_value,
+                });
+            }
+            clf_sum += clf_value;
+            transfer_sum += transfer_value;
+            total_sum += total;
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(lr, model, grads);
+            bar.inc(1);
+            bar.set_message(format!("epoch {} loss {total:.4}", epoch + 1));
+        }
+        let inference = model.valid();
+        let source_accuracy = accuracy(&inference, &data.source_test, device);
+        let target_accuracy = accuracy(&inference, &data.target_test, device);
+        let n = steps as f64;
+        metrics.push(EpochMetrics {
+            epoch: epoch + 1,
+            clf_loss: clf_sum / n,
+            transfer_loss: transfer_sum / n,
+            total_loss: total_sum / n,
+            lambda,
+            lr,
+            source_accuracy,
+            target_accuracy,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        bar.println(format!(
+            "epoch {:>3}: clf {:.4}  transfer {:.4}  source acc {:.2}%  target acc {:.2}%",
+            epoch + 1,
+            clf_sum / n,
+            transfer_sum / n,
+            100.0 * source_accuracy,
+            100.0 * target_accuracy
+        ));
+        let metrics_path = out.join("metrics.csv");
+        write_csv(&metrics_path, &metrics).map_err(io_err(&metrics_path))?;
+        let state = TrainState {
+            config: config.clone(),
+            model: model_config.clone(),
+            epochs_done: epoch + 1,
+            source_loader: source_loader.state(),
+            target_loader: target_loader.state(),
+            metrics: metrics.clone(),
+        };
+        let recorder = BinBytesRecorder::<FullPrecisionSettings>::default();
+        let model_bytes = Recorder::<B>::record(&recorder, model.clone().into_record(), ())
+            .expect("in-memory recording cannot fail");
+        CheckpointParts {
+            header: state,
+            model: model_bytes,
+            optimizer: optim.to_bytes(),
+        }
+        .save(&checkpoint_path)?;
+    }
+    bar.finish_and_clear();
+    if last_epoch < config.epochs {
+        return Ok(None);
+    }
+
+    let last = metrics.last().cloned().ok_or_else(|| {
+        TrainError::Data("no epoch was trained (epochs already done in the checkpoint)".into())
+    })?;
+    let summary = Summary {
+        target_accuracy: last.target_accuracy,
+        source_accuracy: last.source_accuracy,
+        transfer: config.transfer,
+        source: config.source.clone(),
+        target: config.target.clone(),
+        epochs: metrics.len(),
+        best_target_accuracy: metrics
+            .iter()
+            .map(|m| m.target_accuracy)
+            .fold(0.0, f64::max),
+        seconds_per_epoch: metrics.iter().map(|m| m.seconds).sum::<f64>() / metrics.len() as f64,
+        backend: B::name(device),
+    };
+    let summary_path = out.join("summary.json");
+    super::atomic::write_atomic(
+        &summary_path,
+        serde_json::to_string_pretty(&summary)
+            .expect("serialises")
+            .as_bytes(),
+    )
+    .map_err(io_err(&summary_path))?;
+    report::write_pictures(out, &metrics, &model.valid(), data, config, device)?;
+    Ok(Some(summary))
+}
+
+/// Saves the effective configuration beside the results (atomically).
+fn config_file(config: &TrainConfig, out: &Path) -> Result<(), TrainError> {
+    let path = out.join("config.json");
+    super::atomic::write_atomic(
+        &path,
+        serde_json::to_string_pretty(config)
+            .expect("serialises")
+            .as_bytes(),
+    )
+    .map_err(io_err(&path))
+}
+
+fn check_resumable(
+    state: &TrainState,
+    config: &TrainConfig,
+    model: &DaNetConfig,
+    path: &Path,
+) -> Result<(), CheckpointError> {
+    let mismatch = |reason: String| {
+        Err(CheckpointError::Mismatch {
+            path: path.to_path_buf(),
+            reason,
+        })
+    };
+    if state.model.to_string() != model.to_string() {
+        return mismatch(format!(
+            "it holds the network {} but this run builds {}",
+            state.model, model
+        ));
+    }
+    // Everything but the number of epochs must be the same to continue the same run.
+    let mut saved = state.config.clone();
+    saved.epochs = config.epochs;
+    if &saved != config {
+        let ours = serde_json::to_value(config).expect("serialises");
+        let theirs = serde_json::to_value(&state.config).expect("serialises");
+        let differing: Vec<String> = ours
+            .as_object()
+            .expect("object")
+            .iter()
+            .filter(|(k, v)| *k != "epochs" && theirs.get(k.as_str()) != Some(v))
+            .map(|(k, v)| {
+                format!(
+                    "{k} = {v} (checkpoint: {})",
+                    theirs.get(k.as_str()).unwrap_or(&serde_json::Value::Null)
+                )
+            })
+            .collect();
+        return mismatch(format!(
+            "the configuration differs: {}",
+            differing.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// Reads scalar losses back to the host (one sync); missing ones are 0.
+fn scalars<B: Backend>(values: &[Option<Tensor<B, 1>>]) -> Vec<f64> {
+    values
+        .iter()
+        .map(|v| match v {
+            Some(t) => t.clone().into_scalar().elem::<f64>(),
+            None => 0.0,
+        })
+        .collect()
+}
+
+fn progress_bar(show: bool, len: usize) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} steps, {elapsed} elapsed, ETA {eta} {msg}",
+        )
+        .expect("valid template"),
+    );
+    bar
+}
+
+/// Evaluation batch size.
+const EVAL_BATCH: usize = 256;
+
+/// Fraction of `data` that `model` classifies correctly.
+pub fn accuracy<B: Backend>(model: &DaNet<B>, data: &Dataset, device: &B::Device) -> f64 {
+    let mut correct = 0i64;
+    let indices: Vec<usize> = (0..data.len()).collect();
+    for chunk in indices.chunks(EVAL_BATCH) {
+        let (images, labels): (Tensor<B, 4>, Tensor<B, 1, Int>) = data.batch::<B>(chunk, device);
+        let predicted = model.forward(images).logits.argmax(1).flatten::<1>(0, 1);
+        correct += predicted
+            .equal(labels)
+            .int()
+            .sum()
+            .into_scalar()
+            .elem::<i64>();
+    }
+    correct as f64 / data.len().max(1) as f64
+}

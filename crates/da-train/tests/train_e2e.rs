@@ -1,0 +1,281 @@
+//! End-to-end training on small synthetic domains, on ndarray: the loss falls, accuracy beats
+//! chance, a resumed run ends with the same weights as an uninterrupted one, a diverging run
+//! stops without touching the last good checkpoint, and damaged checkpoints are clear errors.
+
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
+use burn_ndarray::NdArray;
+use da_models::{DaNet, DaNetConfig};
+use da_train::backend::NdarrayTrain;
+use da_train::datasets::Dataset;
+use da_train::train::{
+    CheckpointParts, LrSchedule, OptimizerKind, RunData, RunOptions, Summary, TrainConfig,
+    TrainError, Transfer, train,
+};
+
+const SIDE: usize = 8;
+const CLASSES: usize = 3;
+
+/// Class `c` lights up the `c`-th horizontal band; `shift` brightens the whole image (the domain
+/// shift); `seed` varies the noise.
+fn domain(count: usize, shift: f32, seed: u64) -> Dataset {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut noise = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as f32 / (1u64 << 31) as f32 - 0.5) * 0.4
+    };
+    let mut images = Vec::with_capacity(count * SIDE * SIDE);
+    let mut labels = Vec::with_capacity(count);
+    for i in 0..count {
+        let class = i % CLASSES;
+        for row in 0..SIDE {
+            for _ in 0..SIDE {
+                let on = row * CLASSES / SIDE == class;
+                images.push((if on { 0.8 } else { 0.1 } + shift + noise()).clamp(0.0, 1.0));
+            }
+        }
+        labels.push(class);
+    }
+    Dataset {
+        images,
+        labels,
+        channels: 1,
+        height: SIDE,
+        width: SIDE,
+        classes: (0..CLASSES).map(|c| c.to_string()).collect(),
+    }
+}
+
+fn data() -> RunData {
+    RunData {
+        source_train: domain(96, 0.0, 1),
+        source_test: domain(30, 0.0, 2),
+        target_train: domain(60, 0.15, 3),
+        target_test: domain(30, 0.15, 4),
+    }
+}
+
+fn config(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        image_size: SIDE,
+        bottleneck: 16,
+        epochs,
+        batch_size: 16,
+        target_batch_size: Some(12),
+        optimizer: OptimizerKind::Adam,
+        lr: 3e-3,
+        lr_schedule: LrSchedule::Constant,
+        transfer: Transfer::Mmd,
+        lambda: 0.3,
+        ..TrainConfig::default()
+    }
+}
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("train-e2e-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Burn's backend random generator is global to the process: runs that draw from it (weight
+/// initialisation, dropout) must not interleave, or they stop being reproducible.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn run(
+    config: &TrainConfig,
+    data: &RunData,
+    out: &Path,
+    resume: bool,
+) -> Result<Summary, TrainError> {
+    let options = RunOptions {
+        resume,
+        ..RunOptions::default()
+    };
+    let summary = train::<NdarrayTrain>(config, data, out, options, &Default::default())?;
+    Ok(summary.expect("ran to the last epoch"))
+}
+
+#[test]
+fn loss_falls_and_accuracy_beats_chance() {
+    let _serial = serial();
+    let out = out_dir("learns");
+    let summary = run(&config(6), &data(), &out, false).unwrap();
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    let rows: Vec<Vec<f64>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 6, "{csv}");
+    assert!(
+        rows[5][1] < 0.7 * rows[0][1],
+        "classification loss should fall: {csv}"
+    );
+    assert!(summary.source_accuracy > 0.8, "{summary:?}");
+    assert!(
+        summary.target_accuracy > 1.0 / CLASSES as f64 + 0.2,
+        "{summary:?}"
+    );
+    for file in [
+        "summary.json",
+        "config.json",
+        "checkpoint.bin",
+        "loss.svg",
+        "accuracy.svg",
+        "features.svg",
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    let summary_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    for key in ["target_accuracy", "source_accuracy", "transfer"] {
+        assert!(summary_json.get(key).is_some(), "summary.json lacks {key}");
+    }
+}
+
+#[test]
+fn a_resumed_run_ends_with_the_same_weights() {
+    let _serial = serial();
+    let (data, full, part) = (data(), out_dir("full"), out_dir("part"));
+    for transfer in [Transfer::Mmd, Transfer::None] {
+        let config = TrainConfig {
+            transfer,
+            dropout: 0.2,
+            ..config(4)
+        };
+        run(&config, &data, &full, false).unwrap();
+        // Interrupted after 2 of 4 epochs, then resumed.
+        let stop = RunOptions {
+            stop_after: Some(2),
+            ..RunOptions::default()
+        };
+        let stopped =
+            train::<NdarrayTrain>(&config, &data, &part, stop, &Default::default()).unwrap();
+        assert!(stopped.is_none(), "stopped runs report no summary");
+        run(&config, &data, &part, true).unwrap();
+        // Parameter ids differ between the two runs, so compare what the weights compute.
+        assert_eq!(
+            logits(&full, &data),
+            logits(&part, &data),
+            "{transfer:?}: weights differ after resuming"
+        );
+        // Metrics of the epochs before the interruption come back from the checkpoint's JSON
+        // header, which may round the last bit.
+        let (a, b) = (metrics_without_time(&full), metrics_without_time(&part));
+        assert_eq!(a.len(), b.len(), "{transfer:?}");
+        for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
+            assert!(
+                (x - y).abs() <= 1e-12 * x.abs().max(1.0),
+                "{transfer:?}: {a:?} vs {b:?}"
+            );
+        }
+    }
+}
+
+/// The logits of the checkpointed network on the target test images.
+fn logits(dir: &Path, data: &RunData) -> Vec<f32> {
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Header {
+        model: DaNetConfig,
+    }
+    let parts = CheckpointParts::<Header>::load(&dir.join("checkpoint.bin")).unwrap();
+    let device = Default::default();
+    let net: DaNet<NdArray> = parts.header.model.init(&device);
+    let recorder = BinBytesRecorder::<FullPrecisionSettings>::default();
+    let net = net.load_record(Recorder::<NdArray>::load(&recorder, parts.model, &device).unwrap());
+    let indices: Vec<usize> = (0..data.target_test.len()).collect();
+    let (images, _) = data.target_test.batch::<NdArray>(&indices, &device);
+    net.forward(images)
+        .logits
+        .into_data()
+        .to_vec::<f32>()
+        .unwrap()
+}
+
+/// metrics.csv rows without the wall-clock column.
+fn metrics_without_time(dir: &Path) -> Vec<Vec<f64>> {
+    std::fs::read_to_string(dir.join("metrics.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.rsplit_once(',')
+                .unwrap()
+                .0
+                .split(',')
+                .map(|v| v.parse().unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_nan_stops_training_and_keeps_the_last_good_checkpoint() {
+    let _serial = serial();
+    let out = out_dir("nan");
+    let data = data();
+    run(&config(1), &data, &out, false).unwrap();
+    let good = std::fs::read(out.join("checkpoint.bin")).unwrap();
+    // A learning rate this large makes the weights, then the loss, overflow in the first epoch.
+    let diverging = TrainConfig {
+        optimizer: OptimizerKind::Sgd,
+        lr: 1e12,
+        ..config(2)
+    };
+    let err = run(&diverging, &data, &out, false).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(err, TrainError::NonFinite { epoch: 1, .. }),
+        "{message}"
+    );
+    assert!(message.contains("epoch 1, step"), "{message}");
+    assert_eq!(
+        std::fs::read(out.join("checkpoint.bin")).unwrap(),
+        good,
+        "checkpoint was touched"
+    );
+}
+
+#[test]
+fn resuming_from_a_damaged_or_foreign_checkpoint_is_a_clear_error() {
+    let _serial = serial();
+    let out = out_dir("damaged");
+    let data = data();
+    run(&config(1), &data, &out, false).unwrap();
+    // Another configuration.
+    let other = TrainConfig {
+        bottleneck: 8,
+        ..config(2)
+    };
+    let err = run(&other, &data, &out, true).unwrap_err().to_string();
+    assert!(
+        err.contains("does not match") && err.contains("bottleneck"),
+        "{err}"
+    );
+    // A truncated file.
+    let path = out.join("checkpoint.bin");
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let err = run(&config(2), &data, &out, true).unwrap_err().to_string();
+    assert!(
+        err.contains("corrupted") && err.contains("checkpoint.bin"),
+        "{err}"
+    );
+    // No checkpoint at all.
+    let err = run(&config(2), &data, &out_dir("none"), true)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("checkpoint.bin"), "{err}");
+}
