@@ -2,8 +2,12 @@
 //!
 //! - `cargo xtask test`: the README's test command, `cargo test --workspace --all-features`
 //!   (every crate, on ndarray and on wgpu).
+//! - `cargo xtask bench [--quick] [--wgpu] [--compare-pytorch] [--filter TEXT] [--samples N]`:
+//!   the benchmarks of `bench/` (see `bench/README.md`); the report goes to
+//!   `<target dir>/bench/report.md`, `report.json` and `mmd_time.svg`.
 
-use std::path::PathBuf;
+mod bench;
+
 use std::process::{Command, ExitCode};
 
 use clap::{Parser, Subcommand};
@@ -19,13 +23,8 @@ struct Cli {
 enum Task {
     /// Run every test of the workspace on all backends (the README's test command).
     Test,
-}
-
-fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace root")
-        .to_path_buf()
+    /// Run the benchmarks and write target/bench/report.{md,json} and mmd_time.svg.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,7 +33,7 @@ fn main() -> ExitCode {
         Task::Test => {
             let status = Command::new(cargo)
                 .args(["test", "--workspace", "--all-features"])
-                .current_dir(workspace_root())
+                .current_dir(bench::workspace_root())
                 .status();
             match status {
                 Ok(s) if s.success() => ExitCode::SUCCESS,
@@ -45,5 +44,6 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Task::Bench(args) => bench::run(&args, &cargo),
     }
 }

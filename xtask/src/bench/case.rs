@@ -1,0 +1,415 @@
+//! What a benchmark case is, its id, the grids of cases and the arguments that run it.
+
+use std::fmt;
+
+/// Shape of a case's inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// MMD between `n` source and `m` target rows of width `d`.
+    Mmd {
+        /// Source rows.
+        n: usize,
+        /// Target rows.
+        m: usize,
+        /// Feature width.
+        d: usize,
+    },
+    /// A CNN training step on `source_batch` labelled and `target_batch` unlabelled images
+    /// (`target_batch` is 0 for source-only training) of `image = [channels, height, width]`.
+    Cnn {
+        /// Labelled source images per step.
+        source_batch: usize,
+        /// Unlabelled target images per step.
+        target_batch: usize,
+        /// `[channels, height, width]`.
+        image: [usize; 3],
+    },
+}
+
+impl Shape {
+    /// Images a CNN step processes (`None` for MMD shapes).
+    pub fn images_per_step(&self) -> Option<usize> {
+        match *self {
+            Shape::Mmd { .. } => None,
+            Shape::Cnn {
+                source_batch,
+                target_batch,
+                ..
+            } => Some(source_batch + target_batch),
+        }
+    }
+}
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Shape::Mmd { n, m, d } => write!(f, "n={n},m={m},d={d}"),
+            Shape::Cnn {
+                source_batch,
+                target_batch,
+                image: [c, h, w],
+            } => write!(f, "batch={source_batch}+{target_batch},image={c}x{h}x{w}"),
+        }
+    }
+}
+
+/// One benchmark case: what is measured, how, on which backend and at which shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    /// `mmd` or `cnn`.
+    pub group: String,
+    /// `ours`, `naive` (the seed's algorithm in Burn), `torch-seed`, `torch-matmul`, `torch`.
+    pub implementation: String,
+    /// MMD: `gaussian-biased`, `gaussian-unbiased`, `linear`, `linear-time`; CNN:
+    /// `<arch>-<mode>` (`lenet-mmd`, `net_only-source-only`, ...).
+    pub variant: String,
+    /// `ndarray`, `wgpu` or `torch-cpu`.
+    pub backend: String,
+    /// Input shape.
+    pub shape: Shape,
+}
+
+impl Case {
+    /// `group/implementation/variant/backend/shape`, what `--filter` matches.
+    pub fn id(&self) -> String {
+        format!(
+            "{}/{}/{}/{}/{}",
+            self.group, self.implementation, self.variant, self.backend, self.shape
+        )
+    }
+
+    /// Whether the case runs on the seed's `(n+m) x (n+m) x d` algorithm.
+    pub fn materialises_differences(&self) -> bool {
+        self.group == "mmd"
+            && matches!(self.implementation.as_str(), "naive" | "torch-seed")
+            && self.variant == "gaussian-biased"
+    }
+
+    /// Estimated peak memory in bytes of the case's tensors (f32), used to skip cases that would
+    /// not fit. The seed's algorithm keeps about three `(n+m) x (n+m) x d` tensors alive in its
+    /// backward pass (measured: 3.1x at n = m = 256, d = 256); the quadratic estimators about ten
+    /// `(n+m) x (n+m)` ones; the linear ones a few copies of the inputs. `None` for CNN cases.
+    pub fn estimated_bytes(&self) -> Option<u64> {
+        let Shape::Mmd { n, m, d } = self.shape else {
+            return None;
+        };
+        let (rows, d) = ((n + m) as u64, d as u64);
+        let inputs = 4 * rows * d * 4;
+        Some(if self.materialises_differences() {
+            3 * rows * rows * d * 4 + inputs
+        } else if self.variant.starts_with("gaussian") {
+            10 * rows * rows * 4 + inputs
+        } else {
+            inputs
+        })
+    }
+
+    /// The `da-bench` arguments that run this case (not for the PyTorch cases).
+    pub fn da_bench_args(&self, sampling: &SamplingPlan) -> Vec<String> {
+        let mut args = vec!["--backend".to_string(), self.backend.clone()];
+        match self.shape {
+            Shape::Mmd { n, m, d } => {
+                args.extend(
+                    [
+                        "mmd",
+                        "--impl",
+                        &self.implementation,
+                        "--variant",
+                        &self.variant,
+                    ]
+                    .map(String::from),
+                );
+                args.extend(["--n".into(), n.to_string(), "--m".into(), m.to_string()]);
+                args.extend(["--d".into(), d.to_string()]);
+            }
+            Shape::Cnn {
+                source_batch,
+                target_batch,
+                ..
+            } => {
+                let (arch, mode) = self
+                    .variant
+                    .split_once('-')
+                    .expect("CNN variants are <arch>-<mode>");
+                args.extend(["cnn", "--arch", arch, "--mode", mode].map(String::from));
+                args.extend(["--source-batch".into(), source_batch.to_string()]);
+                args.extend(["--target-batch".into(), target_batch.to_string()]);
+            }
+        }
+        args.extend(sampling.args(&self.group));
+        args
+    }
+}
+
+/// Warm-up and samples for every case of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SamplingPlan {
+    /// Samples per MMD case.
+    pub samples: usize,
+    /// Samples per CNN case.
+    pub cnn_samples: usize,
+    /// Warm-up iterations, at least.
+    pub warmup_iters: usize,
+    /// Warm-up time in milliseconds, at least.
+    pub warmup_ms: u64,
+    /// A case stops sampling once its samples add up to this (one sample at least).
+    pub budget_ms: u64,
+}
+
+impl SamplingPlan {
+    /// `--quick`: few samples, one warm-up iteration, 2 s per case at most.
+    pub const QUICK: SamplingPlan = SamplingPlan {
+        samples: 3,
+        cnn_samples: 3,
+        warmup_iters: 1,
+        warmup_ms: 0,
+        budget_ms: 2_000,
+    };
+
+    /// The full run: about 15 samples as burn's own benchmarks, 1 s of warm-up, 30 s per case.
+    pub const FULL: SamplingPlan = SamplingPlan {
+        samples: 15,
+        cnn_samples: 10,
+        warmup_iters: 1,
+        warmup_ms: 1_000,
+        budget_ms: 30_000,
+    };
+
+    /// The sampling options of `da-bench` for a case of `group`.
+    pub fn args(&self, group: &str) -> Vec<String> {
+        let samples = if group == "cnn" {
+            self.cnn_samples
+        } else {
+            self.samples
+        };
+        vec![
+            "--samples".into(),
+            samples.to_string(),
+            "--warmup-iters".into(),
+            self.warmup_iters.to_string(),
+            "--warmup-ms".into(),
+            self.warmup_ms.to_string(),
+            "--budget-ms".into(),
+            self.budget_ms.to_string(),
+        ]
+    }
+}
+
+/// Which cases a run measures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grid {
+    /// `n = m` values of the MMD cases.
+    pub sizes: Vec<usize>,
+    /// `d` values of the MMD cases.
+    pub dims: Vec<usize>,
+    /// CNN presets (`lenet`, `net_only`).
+    pub networks: Vec<String>,
+}
+
+/// The MMD losses measured for `mmd-core`.
+pub const MMD_VARIANTS: [&str; 4] = [
+    "gaussian-biased",
+    "gaussian-unbiased",
+    "linear",
+    "linear-time",
+];
+
+/// CNN training modes.
+pub const CNN_MODES: [&str; 2] = ["source-only", "mmd"];
+
+impl Grid {
+    /// `--quick`: n = m in {64, 256}, d in {14, 256}, both networks.
+    pub fn quick() -> Self {
+        Grid {
+            sizes: vec![64, 256],
+            dims: vec![14, 256],
+            networks: vec!["lenet".into(), "net_only".into()],
+        }
+    }
+
+    /// The full grid: n = m in {64, 256, 1024, 4096}, d in {14, 256, 2048}, both networks.
+    pub fn full() -> Self {
+        Grid {
+            sizes: vec![64, 256, 1024, 4096],
+            dims: vec![14, 256, 2048],
+            networks: vec!["lenet".into(), "net_only".into()],
+        }
+    }
+
+    /// The cheap grid used on the wgpu backend with `--quick` (software drivers are slow).
+    pub fn tiny() -> Self {
+        Grid {
+            sizes: vec![64],
+            dims: vec![14],
+            networks: vec!["lenet".into()],
+        }
+    }
+
+    /// Every `da-bench` case of this grid on `backend`: `mmd-core`'s four losses, the naive
+    /// seed algorithm, and the CNN steps (source batch 64, target batch 32).
+    pub fn cases(&self, backend: &str) -> Vec<Case> {
+        let mut cases = Vec::new();
+        let case = |group: &str, implementation: &str, variant: &str, shape| Case {
+            group: group.into(),
+            implementation: implementation.into(),
+            variant: variant.into(),
+            backend: backend.into(),
+            shape,
+        };
+        for (implementation, variants) in
+            [("ours", &MMD_VARIANTS[..]), ("naive", &MMD_VARIANTS[..1])]
+        {
+            for variant in variants {
+                for &n in &self.sizes {
+                    for &d in &self.dims {
+                        cases.push(case(
+                            "mmd",
+                            implementation,
+                            variant,
+                            Shape::Mmd { n, m: n, d },
+                        ));
+                    }
+                }
+            }
+        }
+        for network in &self.networks {
+            let image = if network == "net_only" {
+                [3, 128, 128]
+            } else {
+                [1, 16, 16]
+            };
+            for mode in CNN_MODES {
+                let target_batch = if mode == "mmd" { 32 } else { 0 };
+                let shape = Shape::Cnn {
+                    source_batch: 64,
+                    target_batch,
+                    image,
+                };
+                cases.push(case("cnn", "ours", &format!("{network}-{mode}"), shape));
+            }
+        }
+        cases
+    }
+}
+
+/// The cases whose id contains `filter` (all of them without a filter).
+pub fn select(cases: Vec<Case>, filter: Option<&str>) -> Vec<Case> {
+    match filter {
+        None => cases,
+        Some(part) => cases
+            .into_iter()
+            .filter(|c| c.id().contains(part))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mmd(implementation: &str, variant: &str, n: usize, d: usize) -> Case {
+        Case {
+            group: "mmd".into(),
+            implementation: implementation.into(),
+            variant: variant.into(),
+            backend: "ndarray".into(),
+            shape: Shape::Mmd { n, m: n, d },
+        }
+    }
+
+    #[test]
+    fn ids_name_every_part() {
+        assert_eq!(
+            mmd("naive", "gaussian-biased", 64, 14).id(),
+            "mmd/naive/gaussian-biased/ndarray/n=64,m=64,d=14"
+        );
+        let cnn = Case {
+            group: "cnn".into(),
+            implementation: "ours".into(),
+            variant: "net_only-mmd".into(),
+            backend: "wgpu".into(),
+            shape: Shape::Cnn {
+                source_batch: 64,
+                target_batch: 32,
+                image: [3, 128, 128],
+            },
+        };
+        assert_eq!(
+            cnn.id(),
+            "cnn/ours/net_only-mmd/wgpu/batch=64+32,image=3x128x128"
+        );
+        assert_eq!(cnn.shape.images_per_step(), Some(96));
+    }
+
+    #[test]
+    fn full_grid_has_every_case_once() {
+        let cases = Grid::full().cases("ndarray");
+        // 4 losses + naive, 4 sizes x 3 widths; 2 networks x 2 modes.
+        assert_eq!(cases.len(), 5 * 12 + 4);
+        let mut ids: Vec<String> = cases.iter().map(Case::id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), cases.len());
+        assert!(ids.contains(&"mmd/ours/linear-time/ndarray/n=4096,m=4096,d=2048".to_string()));
+    }
+
+    #[test]
+    fn filter_selects_by_id_substring() {
+        let cases = Grid::quick().cases("ndarray");
+        let naive = select(cases.clone(), Some("/naive/"));
+        assert_eq!(naive.len(), 4);
+        assert!(naive.iter().all(|c| c.implementation == "naive"));
+        assert_eq!(select(cases.clone(), Some("cnn/")).len(), 4);
+        assert_eq!(select(cases.clone(), None).len(), cases.len());
+        assert!(select(cases, Some("no such case")).is_empty());
+    }
+
+    #[test]
+    fn naive_memory_grows_with_d_and_ours_does_not() {
+        let naive = |n, d| {
+            mmd("naive", "gaussian-biased", n, d)
+                .estimated_bytes()
+                .unwrap()
+        };
+        let ours = |n, d| {
+            mmd("ours", "gaussian-biased", n, d)
+                .estimated_bytes()
+                .unwrap()
+        };
+        // The seed's tensor at n = m = 4096, d = 14: 8192^2 * 14 f32 = 3.5 GiB, three of them.
+        let gib = (1u64 << 30) as f64;
+        let big = naive(4096, 14) as f64 / gib;
+        assert!((10.5..10.6).contains(&big), "{big}");
+        assert!(naive(4096, 2048) as f64 / gib > 1500.0);
+        // mmd-core at n = m = 4096, d = 2048: under 3 GiB.
+        assert!((ours(4096, 2048) as f64 / gib) < 3.0);
+        assert!(mmd("ours", "linear", 4096, 2048).estimated_bytes().unwrap() < naive(64, 14) * 100);
+        let cnn = &Grid::quick().cases("ndarray")[Grid::quick().cases("ndarray").len() - 1];
+        assert_eq!(cnn.estimated_bytes(), None);
+    }
+
+    #[test]
+    fn da_bench_arguments() {
+        let plan = SamplingPlan::QUICK;
+        let args = mmd("ours", "linear", 256, 14)
+            .da_bench_args(&plan)
+            .join(" ");
+        assert_eq!(
+            args,
+            "--backend ndarray mmd --impl ours --variant linear --n 256 --m 256 --d 14 \
+             --samples 3 --warmup-iters 1 --warmup-ms 0 --budget-ms 2000"
+        );
+        let cnn = Grid::quick()
+            .cases("ndarray")
+            .into_iter()
+            .find(|c| c.variant == "net_only-source-only")
+            .unwrap();
+        let args = cnn.da_bench_args(&plan).join(" ");
+        assert!(
+            args.starts_with(
+                "--backend ndarray cnn --arch net_only --mode source-only --source-batch 64"
+            ),
+            "{args}"
+        );
+    }
+}
