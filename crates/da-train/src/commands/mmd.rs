@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::CommandError;
 use crate::io::{Matrix, read_matrix};
+use crate::train::BandwidthRule;
 
 /// The backend of the command: the CPU in f64, so that the printed value is exact.
 type Cpu = NdArray<f64>;
@@ -33,7 +34,7 @@ pub struct MmdArgs {
     pub kernel_num: Option<usize>,
     /// Data-driven base bandwidth of the Gaussian kernels [default: mean].
     #[arg(long, value_enum, conflicts_with = "fix_sigma")]
-    pub bandwidth: Option<BandwidthArg>,
+    pub bandwidth: Option<BandwidthRule>,
     /// Fixed base bandwidth of the Gaussian kernels (a squared distance) instead of --bandwidth.
     #[arg(long, allow_negative_numbers = true)]
     pub fix_sigma: Option<f64>,
@@ -49,18 +50,10 @@ pub struct MmdArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum KernelArg {
     /// Sum of Gaussian kernels with geometric bandwidths (the seed's 'rbf').
+    #[value(alias = "rbf")]
     Gaussian,
     /// The linear kernel x . y.
     Linear,
-}
-
-/// `--bandwidth`: see [`Bandwidth`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum BandwidthArg {
-    /// Mean squared distance between distinct pooled samples (the seed's).
-    Mean,
-    /// Median squared distance between distinct pooled samples.
-    Median,
 }
 
 /// `--estimator`: see [`Estimator`].
@@ -71,6 +64,7 @@ pub enum EstimatorArg {
     /// The U-statistic.
     Unbiased,
     /// The linear-time statistic on pairs of samples.
+    #[value(alias = "linear-time")]
     Linear,
 }
 
@@ -177,8 +171,8 @@ pub fn loss_config(args: &MmdArgs) -> Result<MmdLossConfig, CommandError> {
     }
     let bandwidth = match (args.fix_sigma, args.bandwidth) {
         (Some(sigma), _) => Bandwidth::Fixed(sigma),
-        (None, Some(BandwidthArg::Median)) => Bandwidth::Median,
-        (None, Some(BandwidthArg::Mean)) => Bandwidth::Mean,
+        (None, Some(BandwidthRule::Median)) => Bandwidth::Median,
+        (None, Some(BandwidthRule::Mean)) => Bandwidth::Mean,
         (None, None) => config.bandwidth,
     };
     let kernel_mul = args.kernel_mul.unwrap_or(config.kernel_mul);

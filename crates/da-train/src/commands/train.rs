@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use da_models::{Arch, MmdOn};
-use mmd_core::{Estimator, Kernel};
 
 use crate::backend::BackendKind;
 use crate::datasets::{Dataset, DomainSource};
@@ -15,6 +14,7 @@ use crate::train::{
 use crate::with_backend;
 
 use super::CommandError;
+use super::mmd::{EstimatorArg, KernelArg};
 
 /// Options of `da-train train`.
 #[derive(Debug, Clone, Default, Args)]
@@ -73,9 +73,9 @@ pub struct ConfigArgs {
     /// Where the MMD is taken: features or logits.
     #[arg(long, value_parser = parse_mmd_on)]
     pub mmd_on: Option<MmdOn>,
-    /// MMD kernel: gaussian or linear.
-    #[arg(long, value_parser = parse_kernel)]
-    pub kernel: Option<Kernel>,
+    /// MMD kernel.
+    #[arg(long, value_enum)]
+    pub kernel: Option<KernelArg>,
     /// Ratio between Gaussian bandwidths.
     #[arg(long)]
     pub kernel_mul: Option<f64>,
@@ -88,9 +88,9 @@ pub struct ConfigArgs {
     /// Fixed base bandwidth (overrides --bandwidth).
     #[arg(long)]
     pub fix_sigma: Option<f64>,
-    /// MMD estimator: biased, unbiased or linear.
-    #[arg(long, value_parser = parse_estimator)]
-    pub estimator: Option<Estimator>,
+    /// MMD estimator.
+    #[arg(long, value_enum)]
+    pub estimator: Option<EstimatorArg>,
     /// Transfer weight.
     #[arg(long)]
     pub lambda: Option<f64>,
@@ -137,29 +137,6 @@ fn parse_mmd_on(s: &str) -> Result<MmdOn, String> {
     s.parse::<MmdOn>().map_err(|e| e.to_string())
 }
 
-/// Parses `gaussian` or `linear`.
-pub fn parse_kernel(s: &str) -> Result<Kernel, String> {
-    match s {
-        "gaussian" | "rbf" => Ok(Kernel::Gaussian),
-        "linear" => Ok(Kernel::Linear),
-        other => Err(format!(
-            "unknown kernel '{other}': expected gaussian or linear"
-        )),
-    }
-}
-
-/// Parses `biased`, `unbiased` or `linear`.
-pub fn parse_estimator(s: &str) -> Result<Estimator, String> {
-    match s {
-        "biased" => Ok(Estimator::Biased),
-        "unbiased" => Ok(Estimator::Unbiased),
-        "linear" | "linear-time" => Ok(Estimator::LinearTime),
-        other => Err(format!(
-            "unknown estimator '{other}': expected biased, unbiased or linear"
-        )),
-    }
-}
-
 impl ConfigArgs {
     /// The backend to run on.
     pub fn backend(&self) -> BackendKind {
@@ -176,13 +153,12 @@ impl ConfigArgs {
             ($($field:ident),*) => {$( if let Some(v) = &self.$field { c.$field = v.clone(); } )*};
         }
         set!(
-            source, target, image_size, arch, bottleneck, dropout, transfer, mmd_on, kernel
+            source, target, image_size, arch, bottleneck, dropout, transfer, mmd_on
         );
         set!(
             kernel_mul,
             kernel_num,
             bandwidth,
-            estimator,
             lambda,
             lambda_schedule,
             gamma
@@ -197,6 +173,12 @@ impl ConfigArgs {
             batch_size,
             seed
         );
+        if let Some(kernel) = self.kernel {
+            c.kernel = kernel.into();
+        }
+        if let Some(estimator) = self.estimator {
+            c.estimator = estimator.into();
+        }
         if self.data_dir.is_some() {
             c.data_dir = self.data_dir.clone();
         }
