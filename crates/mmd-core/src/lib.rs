@@ -24,6 +24,7 @@ mod bandwidth;
 mod distance;
 mod error;
 mod estimator;
+mod gaussian;
 mod kernel;
 mod loss;
 
