@@ -7,16 +7,19 @@
 //! ```text
 //! da-bench probe --backend wgpu
 //! da-bench mmd --impl ours --variant gaussian-biased --backend ndarray --n 256 --m 256 --d 14
+//! da-bench exp --backend ndarray --elements 4194304
 //! da-bench cnn --arch lenet --mode mmd --backend ndarray --source-batch 64 --target-batch 32
 //! ```
 //!
 //! The line holds `group`, `implementation`, `variant`, `backend`, `device`, `shape`, `samples`,
 //! `median_ms`, `min_ms`, `max_ms`, `times_ms`, `peak_rss_mib` (null where `/proc` is missing) and
-//! `status: "ok"`; CNN cases add `conv` and `images_per_second`. A panic prints
+//! `status: "ok"`; CNN cases add `conv` and `images_per_second`, the exp case (`shape` is
+//! `{"elements": N}`) adds `exps_per_second`. A panic prints
 //! `{"status": "failed", "reason": ...}` instead (and exits with code 101).
 #![warn(missing_docs)]
 
 mod cnn_case;
+mod exp_case;
 mod mmd_case;
 mod naive;
 mod system;
@@ -32,6 +35,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
 use cnn_case::{CnnArgs, Conv};
+use exp_case::ExpArgs;
 use mmd_case::MmdArgs;
 use timing::Sampling;
 
@@ -54,6 +58,8 @@ enum Command {
     Mmd(MmdArgs),
     /// CNN training step.
     Cnn(CnnArgs),
+    /// Throughput of `tensor.exp()` (no autodiff), the ceiling of the Gaussian kernels.
+    Exp(ExpArgs),
 }
 
 /// A compute backend.
@@ -130,6 +136,7 @@ fn run_case<B: AutodiffBackend>(
         }
         Command::Mmd(args) => mmd_case::run::<B>(args, device),
         Command::Cnn(args) => cnn_case::run::<B>(args, args.conv.unwrap_or(default_conv), device),
+        Command::Exp(args) => exp_case::run::<B::InnerBackend>(args, device),
     };
     row["backend"] = json!(cli.backend.name());
     row["device"] = json!(device_name);
@@ -185,4 +192,37 @@ fn main() {
         }
     };
     println!("{row}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exp_case_parses_with_its_default_size() {
+        let cli = Cli::try_parse_from(["da-bench", "exp", "--backend", "wgpu"]).unwrap();
+        assert_eq!(cli.backend, BackendKind::Wgpu);
+        let Command::Exp(args) = cli.command else {
+            panic!("not the exp case: {:?}", cli.command);
+        };
+        assert_eq!(args.elements, 1 << 22);
+        let cli = Cli::try_parse_from(["da-bench", "exp", "--elements", "1024", "--samples", "3"])
+            .unwrap();
+        let Command::Exp(args) = cli.command else {
+            panic!("not the exp case: {:?}", cli.command);
+        };
+        assert_eq!((args.elements, args.sampling.samples), (1024, 3));
+    }
+
+    #[test]
+    fn the_exp_per_kernel_implementation_parses() {
+        let line =
+            "da-bench mmd --impl ours-exp-per-kernel --variant gaussian-unbiased --n 4 --m 4 --d 2";
+        let cli = Cli::try_parse_from(line.split(' ')).unwrap();
+        let Command::Mmd(args) = cli.command else {
+            panic!("not an MMD case: {:?}", cli.command);
+        };
+        assert_eq!(args.implementation, mmd_case::MmdImpl::OursExpPerKernel);
+        assert_eq!(args.implementation.name(), "ours-exp-per-kernel");
+    }
 }

@@ -3,7 +3,7 @@
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Distribution, ElementConversion, Tensor};
 use clap::{Args, ValueEnum};
-use mmd_core::{Estimator, Kernel, MmdLoss, MmdLossConfig};
+use mmd_core::{Estimator, Kernel, MmdLossConfig};
 use serde_json::{Value, json};
 
 use crate::naive::seed_gaussian_mmd;
@@ -34,8 +34,8 @@ impl MmdVariant {
         }
     }
 
-    /// The `mmd-core` loss of this variant (default kernel parameters and bandwidth).
-    pub fn loss(self) -> MmdLoss {
+    /// The `mmd-core` configuration of this variant (default kernel parameters and bandwidth).
+    pub fn config(self) -> MmdLossConfig {
         let (kernel, estimator) = match self {
             MmdVariant::GaussianBiased => (Kernel::Gaussian, Estimator::Biased),
             MmdVariant::GaussianUnbiased => (Kernel::Gaussian, Estimator::Unbiased),
@@ -45,7 +45,15 @@ impl MmdVariant {
         MmdLossConfig::new()
             .with_kernel(kernel)
             .with_estimator(estimator)
-            .init()
+    }
+
+    /// Whether the loss sums Gaussian kernels over all `(n+m)^2` pairs (the quadratic Gaussian
+    /// estimators, where `mmd-core`'s fast path applies).
+    pub fn is_quadratic_gaussian(self) -> bool {
+        matches!(
+            self,
+            MmdVariant::GaussianBiased | MmdVariant::GaussianUnbiased
+        )
     }
 }
 
@@ -54,6 +62,9 @@ impl MmdVariant {
 pub enum MmdImpl {
     /// `mmd-core`.
     Ours,
+    /// `mmd-core` with `fast_gaussian` off: one exponential per kernel instead of one
+    /// exponential and repeated squarings; quadratic Gaussian variants only.
+    OursExpPerKernel,
     /// The seed's algorithm in Burn ([`seed_gaussian_mmd`]); Gaussian biased only.
     Naive,
 }
@@ -63,7 +74,24 @@ impl MmdImpl {
     pub fn name(self) -> &'static str {
         match self {
             MmdImpl::Ours => "ours",
+            MmdImpl::OursExpPerKernel => "ours-exp-per-kernel",
             MmdImpl::Naive => "naive",
+        }
+    }
+
+    /// Why this implementation cannot compute `variant`, or `None` when it can.
+    pub fn unsupported(self, variant: MmdVariant) -> Option<String> {
+        match self {
+            MmdImpl::Ours => None,
+            MmdImpl::OursExpPerKernel if !variant.is_quadratic_gaussian() => Some(format!(
+                "ours-exp-per-kernel is for the quadratic Gaussian losses only, got variant {}",
+                variant.name()
+            )),
+            MmdImpl::Naive if variant != MmdVariant::GaussianBiased => Some(format!(
+                "the naive implementation is the seed's Gaussian biased loss only, got variant {}",
+                variant.name()
+            )),
+            MmdImpl::OursExpPerKernel | MmdImpl::Naive => None,
         }
     }
 }
@@ -95,14 +123,12 @@ pub struct MmdArgs {
 /// backend, device and memory fields, which the caller adds).
 ///
 /// # Panics
-/// When the naive implementation is asked for another variant than Gaussian biased, or when the
+/// When the implementation cannot compute the variant ([`MmdImpl::unsupported`]), or when the
 /// loss is not finite.
 pub fn run<B: AutodiffBackend>(args: &MmdArgs, device: &B::Device) -> Value {
-    assert!(
-        args.implementation == MmdImpl::Ours || args.variant == MmdVariant::GaussianBiased,
-        "the naive implementation is the seed's Gaussian biased loss only, got variant {}",
-        args.variant.name()
-    );
+    if let Some(why) = args.implementation.unsupported(args.variant) {
+        panic!("{why}");
+    }
     B::seed(device, 42);
     // Target shifted by 0.5 so that the loss is not near zero.
     let source = Tensor::<B::InnerBackend, 2>::random(
@@ -115,12 +141,17 @@ pub fn run<B: AutodiffBackend>(args: &MmdArgs, device: &B::Device) -> Value {
         Distribution::Normal(0.5, 1.0),
         device,
     );
-    let loss = args.variant.loss();
+    let config = args.variant.config();
+    let loss = match args.implementation {
+        MmdImpl::OursExpPerKernel => config.with_fast_gaussian(false),
+        MmdImpl::Ours | MmdImpl::Naive => config,
+    }
+    .init();
     let summary: Summary = measure(args.sampling.sampling(), || {
         let x = Tensor::<B, 2>::from_inner(source.clone()).require_grad();
         let y = Tensor::<B, 2>::from_inner(target.clone()).require_grad();
         let value = match args.implementation {
-            MmdImpl::Ours => loss.forward(x.clone(), y.clone()),
+            MmdImpl::Ours | MmdImpl::OursExpPerKernel => loss.forward(x.clone(), y.clone()),
             MmdImpl::Naive => seed_gaussian_mmd(x.clone(), y.clone(), 2.0, 5),
         };
         let grads = value.backward();
@@ -193,7 +224,8 @@ mod tests {
         let x = Tensor::<TestBackend, 2>::random([9, 4], Distribution::Normal(0.0, 1.0), &device);
         let y = Tensor::<TestBackend, 2>::random([5, 4], Distribution::Normal(1.0, 1.0), &device);
         let ours: f32 = MmdVariant::GaussianBiased
-            .loss()
+            .config()
+            .init()
             .forward(x.clone(), y.clone())
             .into_scalar();
         let naive: f32 = seed_gaussian_mmd(x, y, 2.0, 5).into_scalar();
@@ -210,11 +242,51 @@ mod tests {
     fn runs_on_wgpu() {
         type WgpuTrain = Autodiff<burn_wgpu::Wgpu>;
         let device = burn_wgpu::WgpuDevice::default();
-        for implementation in [MmdImpl::Ours, MmdImpl::Naive] {
+        for implementation in MmdImpl::value_variants().iter().copied() {
             let row = run::<WgpuTrain>(&args(implementation, MmdVariant::GaussianBiased), &device);
             assert_eq!(row["implementation"], implementation.name());
             assert_eq!(row["samples"], 2);
         }
+    }
+
+    #[test]
+    fn exp_per_kernel_runs_the_quadratic_gaussian_losses_and_agrees_with_ours() {
+        let device = Default::default();
+        for variant in [MmdVariant::GaussianBiased, MmdVariant::GaussianUnbiased] {
+            let row = run::<TestBackend>(&args(MmdImpl::OursExpPerKernel, variant), &device);
+            assert_eq!(row["implementation"], "ours-exp-per-kernel");
+            assert_eq!(row["samples"], 2);
+            <TestBackend as burn::tensor::backend::Backend>::seed(&device, 3);
+            let x =
+                Tensor::<TestBackend, 2>::random([7, 4], Distribution::Normal(0.0, 1.0), &device);
+            let y =
+                Tensor::<TestBackend, 2>::random([6, 4], Distribution::Normal(1.0, 1.0), &device);
+            let fast: f32 = variant
+                .config()
+                .init()
+                .forward(x.clone(), y.clone())
+                .into_scalar();
+            let slow: f32 = variant
+                .config()
+                .with_fast_gaussian(false)
+                .init()
+                .forward(x, y)
+                .into_scalar();
+            assert!((fast - slow).abs() <= 1e-5 * fast.abs(), "{fast} vs {slow}");
+        }
+        assert_eq!(
+            MmdImpl::OursExpPerKernel.unsupported(MmdVariant::GaussianUnbiased),
+            None
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "quadratic Gaussian losses only, got variant linear-time")]
+    fn exp_per_kernel_rejects_the_linear_losses() {
+        run::<TestBackend>(
+            &args(MmdImpl::OursExpPerKernel, MmdVariant::LinearTime),
+            &Default::default(),
+        );
     }
 
     #[test]

@@ -471,3 +471,94 @@ fn invalid_option_values_exit_2_with_the_mmd_core_message() {
     let output = mmd(&s, &t, &["--kernel", "laplace"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn permutations_add_a_p_value() {
+    let dir = Scratch::new("permutations");
+    let (s, t) = (
+        dir.csv("s.csv", &rows(12, 2, 23, 0.0)),
+        dir.csv("t.csv", &rows(10, 2, 24, 0.3)),
+    );
+    let plain = mmd_json(&s, &t, &[]);
+    assert_eq!(plain["p_value"], Value::Null);
+    assert_eq!(plain["permutations"], Value::Null);
+
+    let json = mmd_json(&s, &t, &["--permutations", "200", "--seed", "4"]);
+    let p = number(&json, "p_value");
+    assert!(p > 0.0 && p <= 1.0, "{json}");
+    // A multiple of 1 / (P + 1): (1 + count) / 201.
+    let count = p * 201.0 - 1.0;
+    assert!((count - count.round()).abs() < 1e-9, "{p}");
+    assert_eq!(json["permutations"], 200);
+    assert_eq!(json["seed"], 4);
+    // The statistic is still the loss.
+    assert_eq!(json["mmd"], plain["mmd"]);
+
+    let again = mmd_json(&s, &t, &["--permutations", "200", "--seed", "4"]);
+    assert_eq!(again["p_value"], json["p_value"], "same seed, same p-value");
+    let default_seed = mmd_json(&s, &t, &["--permutations", "200"]);
+    assert_eq!(default_seed["seed"], 0);
+}
+
+#[test]
+fn a_clear_shift_has_the_smallest_p_value() {
+    let dir = Scratch::new("shift");
+    let (s, t) = (
+        dir.npy("s.npy", &rows(20, 3, 25, 0.0)),
+        dir.csv("t.csv", &rows(20, 3, 26, 3.0)),
+    );
+    for estimator in ["biased", "unbiased"] {
+        let json = mmd_json(&s, &t, &["--permutations", "99", "--estimator", estimator]);
+        assert_eq!(number(&json, "p_value"), 0.01, "{json}");
+    }
+}
+
+#[test]
+fn permutations_print_a_second_line_of_text() {
+    let dir = Scratch::new("permutations_text");
+    let (s, t) = (
+        dir.csv("s.csv", &rows(6, 2, 27, 0.0)),
+        dir.csv("t.csv", &rows(7, 2, 28, 0.0)),
+    );
+    let output = mmd(&s, &t, &["--permutations", "50", "--seed", "2"]);
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].starts_with("mmd = "), "{stdout}");
+    let p: f64 = lines[1]
+        .strip_prefix("p_value = ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("unexpected output {stdout:?}"))
+        .parse()
+        .unwrap();
+    assert!(p > 0.0 && p <= 1.0);
+    assert!(lines[1].ends_with("(50 permutations, seed 2)"), "{stdout}");
+}
+
+#[test]
+fn bad_permutation_options_exit_2() {
+    let dir = Scratch::new("bad_permutations");
+    let s = dir.csv("s.csv", &rows(4, 2, 29, 0.0));
+    let t = dir.csv("t.csv", &rows(4, 2, 30, 0.0));
+    assert_input_error(
+        &mmd(&s, &t, &["--permutations", "0"]),
+        &["permutations must be at least 1, got 0"],
+    );
+    assert_input_error(
+        &mmd(&s, &t, &["--permutations", "10", "--estimator", "linear"]),
+        &[
+            "the permutation test needs a quadratic estimator (biased or unbiased), got the linear estimator",
+        ],
+    );
+    // clap's usage errors: not a number, and --seed without --permutations.
+    for options in [
+        &["--permutations", "-3"][..],
+        &["--permutations", "many"],
+        &["--seed", "1"],
+    ] {
+        let output = mmd(&s, &t, options);
+        assert_eq!(output.status.code(), Some(2), "{options:?}");
+        assert!(output.stdout.is_empty());
+    }
+}

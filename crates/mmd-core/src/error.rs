@@ -56,4 +56,96 @@ pub enum MmdError {
     /// A fixed bandwidth must be finite and positive.
     #[error("a fixed bandwidth (fix_sigma) must be a finite number > 0, got {0}")]
     InvalidBandwidth(f64),
+    /// The permutation test needs at least one permutation.
+    #[error("permutations must be at least 1, got {0}")]
+    InvalidPermutations(usize),
+    /// A forced block size of the permutation test must be at least one row.
+    #[error("block_rows must be at least 1, got {0}")]
+    InvalidBlockRows(usize),
+    /// The permutation test needs the kernel matrix, hence a quadratic estimator.
+    #[error(
+        "the permutation test needs a quadratic estimator (biased or unbiased), got the {0} estimator"
+    )]
+    UnsupportedTestEstimator(&'static str),
+    /// The ridge of the kernel-weight problem must be finite and positive.
+    #[error("regularisation must be a finite number > 0, got {0}")]
+    InvalidRegularisation(f64),
+    /// Kernel weights or bandwidths that do not define a kernel; the message says which value.
+    #[error("invalid kernel weights: {0}")]
+    InvalidKernelWeights(String),
+    /// LMMD needs at least one class.
+    #[error("num_classes must be at least 1, got {0}")]
+    InvalidNumClasses(usize),
+    /// LMMD needs one source label per source row.
+    #[error("source_labels has {labels} entries but the source batch has {rows} rows")]
+    LabelCountMismatch {
+        /// Entries of the label tensor.
+        labels: usize,
+        /// Rows of the source batch.
+        rows: usize,
+    },
+    /// A source label is negative or not below `num_classes`.
+    #[error("source label {label} at row {row} is out of range for num_classes = {num_classes}")]
+    LabelOutOfRange {
+        /// Row of the offending label.
+        row: usize,
+        /// The label.
+        label: i64,
+        /// The configured number of classes.
+        num_classes: usize,
+    },
+    /// LMMD's target probabilities must be `[target rows, num_classes]`.
+    #[error(
+        "target_probs must be {target_rows}x{num_classes} (target rows x num_classes), got {rows}x{cols}"
+    )]
+    ProbsShapeMismatch {
+        /// Rows of `target_probs`.
+        rows: usize,
+        /// Columns of `target_probs`.
+        cols: usize,
+        /// Rows of the target batch.
+        target_rows: usize,
+        /// The configured number of classes.
+        num_classes: usize,
+    },
+    /// JMMD needs as many source as target layers, and at least one.
+    #[error(
+        "JMMD needs the same number (at least 1) of source and target layers, got {source_layers} source and {target_layers} target layers"
+    )]
+    LayerCountMismatch {
+        /// Number of source layers.
+        source_layers: usize,
+        /// Number of target layers.
+        target_layers: usize,
+    },
+    /// More per-layer JMMD bandwidths are configured than the batch has layers.
+    #[error(
+        "{configured} per-layer fixed bandwidths are configured but there are only {layers} layers"
+    )]
+    TooManyLayerBandwidths {
+        /// Length of `fixed_layer_bandwidths`.
+        configured: usize,
+        /// Layers given to the loss.
+        layers: usize,
+    },
+    /// A JMMD layer whose rows differ from layer 0's, or whose source and target widths differ.
+    #[error(
+        "layer {layer}: source is {source_rows}x{source_cols} and target is {target_rows}x{target_cols}; every source layer needs {expected_source_rows} rows, every target layer {expected_target_rows} rows, and source and target the same width"
+    )]
+    LayerShapeMismatch {
+        /// Index of the layer.
+        layer: usize,
+        /// Rows of the layer's source batch.
+        source_rows: usize,
+        /// Columns of the layer's source batch.
+        source_cols: usize,
+        /// Rows of the layer's target batch.
+        target_rows: usize,
+        /// Columns of the layer's target batch.
+        target_cols: usize,
+        /// Rows of source layer 0.
+        expected_source_rows: usize,
+        /// Rows of target layer 0.
+        expected_target_rows: usize,
+    },
 }

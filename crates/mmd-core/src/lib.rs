@@ -21,15 +21,31 @@
 #![warn(missing_docs)]
 
 mod bandwidth;
+mod bnm;
+mod coral;
+mod dann;
 mod distance;
 mod error;
 mod estimator;
 mod gaussian;
+mod grad_reverse;
+mod jmmd;
 mod kernel;
+mod lmmd;
 mod loss;
+mod mk_weights;
+mod two_sample;
 
 pub use bandwidth::Bandwidth;
+pub use bnm::{BnmLoss, BnmLossConfig};
+pub use coral::{CoralLoss, CoralLossConfig};
+pub use dann::dann_loss;
 pub use error::MmdError;
 pub use estimator::Estimator;
+pub use grad_reverse::{dann_coefficient, grad_reverse};
+pub use jmmd::{JmmdLoss, JmmdLossConfig};
 pub use kernel::Kernel;
+pub use lmmd::{LmmdLoss, LmmdLossConfig};
 pub use loss::{MmdLoss, MmdLossConfig};
+pub use mk_weights::{KernelWeights, MkMmdConfig, MkMmdLoss};
+pub use two_sample::{AUTO_BLOCK_ELEMENTS, MmdTest, MmdTestConfig, MmdTestResult};

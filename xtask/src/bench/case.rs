@@ -24,13 +24,18 @@ pub enum Shape {
         /// `[channels, height, width]`.
         image: [usize; 3],
     },
+    /// `exp()` of one float tensor of `elements` elements.
+    Exp {
+        /// Elements of the tensor.
+        elements: usize,
+    },
 }
 
 impl Shape {
-    /// Images a CNN step processes (`None` for MMD shapes).
+    /// Images a CNN step processes (`None` for the other shapes).
     pub fn images_per_step(&self) -> Option<usize> {
         match *self {
-            Shape::Mmd { .. } => None,
+            Shape::Mmd { .. } | Shape::Exp { .. } => None,
             Shape::Cnn {
                 source_batch,
                 target_batch,
@@ -49,6 +54,7 @@ impl fmt::Display for Shape {
                 target_batch,
                 image: [c, h, w],
             } => write!(f, "batch={source_batch}+{target_batch},image={c}x{h}x{w}"),
+            Shape::Exp { elements } => write!(f, "elements={elements}"),
         }
     }
 }
@@ -56,12 +62,13 @@ impl fmt::Display for Shape {
 /// One benchmark case: what is measured, how, on which backend and at which shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Case {
-    /// `mmd` or `cnn`.
+    /// `mmd`, `cnn` or `exp`.
     pub group: String,
-    /// `ours`, `naive` (the seed's algorithm in Burn), `torch-seed`, `torch-matmul`, `torch`.
+    /// `ours`, `ours-exp-per-kernel` (`mmd-core` without its Gaussian fast path), `naive` (the
+    /// seed's algorithm in Burn), `torch-seed`, `torch-matmul`, `torch`; `burn` for `exp`.
     pub implementation: String,
     /// MMD: `gaussian-biased`, `gaussian-unbiased`, `linear`, `linear-time`; CNN:
-    /// `<arch>-<mode>` (`lenet-mmd`, `net_only-source-only`, ...).
+    /// `<arch>-<mode>` (`lenet-mmd`, `net_only-source-only`, ...); `exp` for `exp`.
     pub variant: String,
     /// `ndarray`, `wgpu` or `torch-cpu`.
     pub backend: String,
@@ -70,6 +77,19 @@ pub struct Case {
 }
 
 impl Case {
+    /// The exp-throughput case of `backend` (`exp()` of [`EXP_ELEMENTS`] f32).
+    pub fn exp(backend: &str) -> Self {
+        Case {
+            group: "exp".into(),
+            implementation: "burn".into(),
+            variant: "exp".into(),
+            backend: backend.into(),
+            shape: Shape::Exp {
+                elements: EXP_ELEMENTS,
+            },
+        }
+    }
+
     /// `group/implementation/variant/backend/shape`, what `--filter` matches.
     pub fn id(&self) -> String {
         format!(
@@ -85,13 +105,35 @@ impl Case {
             && self.variant == "gaussian-biased"
     }
 
+    /// How many exponentials the forward pass of a quadratic Gaussian MMD case of da-bench
+    /// computes: one per entry of the `(n+m) x (n+m)` kernel matrix for `ours` (with the default
+    /// `kernel_mul` 2 the other kernels are squarings of it), [`KERNEL_NUM`] per entry for
+    /// `ours-exp-per-kernel` and `naive`. `None` for every other case.
+    pub fn exponentials(&self) -> Option<u64> {
+        let Shape::Mmd { n, m, .. } = self.shape else {
+            return None;
+        };
+        if self.group != "mmd" || !QUADRATIC_GAUSSIAN_VARIANTS.contains(&self.variant.as_str()) {
+            return None;
+        }
+        let entries = ((n + m) as u64).pow(2);
+        match self.implementation.as_str() {
+            "ours" => Some(entries),
+            "ours-exp-per-kernel" | "naive" => Some(KERNEL_NUM * entries),
+            _ => None,
+        }
+    }
+
     /// Estimated peak memory in bytes of the case's tensors (f32), used to skip cases that would
     /// not fit. The seed's algorithm keeps about three `(n+m) x (n+m) x d` tensors alive in its
     /// backward pass (measured: 3.1x at n = m = 256, d = 256); the quadratic estimators about ten
-    /// `(n+m) x (n+m)` ones; the linear ones a few copies of the inputs. `None` for CNN cases.
+    /// `(n+m) x (n+m)` ones; the linear ones a few copies of the inputs; the exp case its input
+    /// and output. `None` for CNN cases.
     pub fn estimated_bytes(&self) -> Option<u64> {
-        let Shape::Mmd { n, m, d } = self.shape else {
-            return None;
+        let (n, m, d) = match self.shape {
+            Shape::Mmd { n, m, d } => (n, m, d),
+            Shape::Exp { elements } => return Some(2 * elements as u64 * 4),
+            Shape::Cnn { .. } => return None,
         };
         let (rows, d) = ((n + m) as u64, d as u64);
         let inputs = 4 * rows * d * 4;
@@ -135,6 +177,9 @@ impl Case {
                 args.extend(["--source-batch".into(), source_batch.to_string()]);
                 args.extend(["--target-batch".into(), target_batch.to_string()]);
             }
+            Shape::Exp { elements } => {
+                args.extend(["exp".into(), "--elements".into(), elements.to_string()]);
+            }
         }
         args.extend(sampling.args(&self.group));
         args
@@ -175,12 +220,13 @@ impl SamplingPlan {
         budget_ms: 30_000,
     };
 
-    /// The sampling options of `da-bench` for a case of `group`.
+    /// The sampling options of `da-bench` for a case of `group` (the exp case, which takes
+    /// milliseconds and sets the bound of every Gaussian row, takes [`EXP_MIN_SAMPLES`] at least).
     pub fn args(&self, group: &str) -> Vec<String> {
-        let samples = if group == "cnn" {
-            self.cnn_samples
-        } else {
-            self.samples
+        let samples = match group {
+            "cnn" => self.cnn_samples,
+            "exp" => self.samples.max(EXP_MIN_SAMPLES),
+            _ => self.samples,
         };
         vec![
             "--samples".into(),
@@ -214,6 +260,26 @@ pub const MMD_VARIANTS: [&str; 4] = [
     "linear-time",
 ];
 
+/// The quadratic Gaussian losses: `(n+m)^2` kernel entries, where `mmd-core`'s fast path applies.
+pub const QUADRATIC_GAUSSIAN_VARIANTS: [&str; 2] = ["gaussian-biased", "gaussian-unbiased"];
+
+/// The da-bench MMD implementations and the losses each computes: `mmd-core` (`ours`), the same
+/// without its Gaussian fast path (`ours-exp-per-kernel`) and the seed's algorithm (`naive`).
+pub const MMD_IMPLEMENTATIONS: [(&str, &[&str]); 3] = [
+    ("ours", &MMD_VARIANTS),
+    ("ours-exp-per-kernel", &QUADRATIC_GAUSSIAN_VARIANTS),
+    ("naive", &["gaussian-biased"]),
+];
+
+/// Gaussian kernels of every Gaussian MMD case (`mmd-core`'s and the seed's default).
+pub const KERNEL_NUM: u64 = 5;
+
+/// Elements of the exp-throughput case: 2^22 f32 (16 MiB), da-bench's default.
+pub const EXP_ELEMENTS: usize = 1 << 22;
+
+/// Samples of the exp-throughput case, at least.
+pub const EXP_MIN_SAMPLES: usize = 10;
+
 /// CNN training modes.
 pub const CNN_MODES: [&str; 2] = ["source-only", "mmd"];
 
@@ -245,10 +311,11 @@ impl Grid {
         }
     }
 
-    /// Every `da-bench` case of this grid on `backend`: `mmd-core`'s four losses, the naive
-    /// seed algorithm, and the CNN steps (source batch 64, target batch 32).
+    /// Every `da-bench` case of this grid on `backend`: the exp throughput first, then per loss
+    /// and shape each implementation of [`MMD_IMPLEMENTATIONS`] that computes it (side by side in
+    /// the report), then the CNN steps (source batch 64, target batch 32).
     pub fn cases(&self, backend: &str) -> Vec<Case> {
-        let mut cases = Vec::new();
+        let mut cases = vec![Case::exp(backend)];
         let case = |group: &str, implementation: &str, variant: &str, shape| Case {
             group: group.into(),
             implementation: implementation.into(),
@@ -256,18 +323,18 @@ impl Grid {
             backend: backend.into(),
             shape,
         };
-        for (implementation, variants) in
-            [("ours", &MMD_VARIANTS[..]), ("naive", &MMD_VARIANTS[..1])]
-        {
-            for variant in variants {
-                for &n in &self.sizes {
-                    for &d in &self.dims {
-                        cases.push(case(
-                            "mmd",
-                            implementation,
-                            variant,
-                            Shape::Mmd { n, m: n, d },
-                        ));
+        for variant in MMD_VARIANTS {
+            for &n in &self.sizes {
+                for &d in &self.dims {
+                    for (implementation, variants) in MMD_IMPLEMENTATIONS {
+                        if variants.contains(&variant) {
+                            cases.push(case(
+                                "mmd",
+                                implementation,
+                                variant,
+                                Shape::Mmd { n, m: n, d },
+                            ));
+                        }
                     }
                 }
             }
@@ -292,15 +359,22 @@ impl Grid {
     }
 }
 
-/// The cases whose id contains `filter` (all of them without a filter).
+/// The cases whose id contains `filter` (all of them without a filter), plus the exp case of
+/// every backend where a selected case needs its throughput ([`Case::exponentials`]).
 pub fn select(cases: Vec<Case>, filter: Option<&str>) -> Vec<Case> {
-    match filter {
-        None => cases,
-        Some(part) => cases
-            .into_iter()
-            .filter(|c| c.id().contains(part))
-            .collect(),
-    }
+    let Some(part) = filter else {
+        return cases;
+    };
+    let matches = |case: &Case| case.id().contains(part);
+    let needs_exp: Vec<String> = cases
+        .iter()
+        .filter(|c| matches(c) && c.exponentials().is_some())
+        .map(|c| c.backend.clone())
+        .collect();
+    cases
+        .into_iter()
+        .filter(|c| matches(c) || (c.group == "exp" && needs_exp.contains(&c.backend)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -344,8 +418,9 @@ mod tests {
     #[test]
     fn full_grid_has_every_case_once() {
         let cases = Grid::full().cases("ndarray");
-        // 4 losses + naive, 4 sizes x 3 widths; 2 networks x 2 modes.
-        assert_eq!(cases.len(), 5 * 12 + 4);
+        // exp; 4 losses + 2 exp-per-kernel + naive, 4 sizes x 3 widths; 2 networks x 2 modes.
+        assert_eq!(cases.len(), 1 + 7 * 12 + 4);
+        assert_eq!(cases[0].id(), "exp/burn/exp/ndarray/elements=4194304");
         let mut ids: Vec<String> = cases.iter().map(Case::id).collect();
         ids.sort();
         ids.dedup();
@@ -357,11 +432,62 @@ mod tests {
     fn filter_selects_by_id_substring() {
         let cases = Grid::quick().cases("ndarray");
         let naive = select(cases.clone(), Some("/naive/"));
-        assert_eq!(naive.len(), 4);
-        assert!(naive.iter().all(|c| c.implementation == "naive"));
+        assert_eq!(naive.len(), 1 + 4, "the exp case comes along");
+        assert_eq!(naive[0].group, "exp");
+        assert!(naive[1..].iter().all(|c| c.implementation == "naive"));
         assert_eq!(select(cases.clone(), Some("cnn/")).len(), 4);
+        assert_eq!(
+            select(cases.clone(), Some("/linear")).len(),
+            8,
+            "no exp case"
+        );
+        assert_eq!(select(cases.clone(), Some("exp/")).len(), 1);
         assert_eq!(select(cases.clone(), None).len(), cases.len());
         assert!(select(cases, Some("no such case")).is_empty());
+    }
+
+    #[test]
+    fn exp_per_kernel_sits_beside_ours_for_the_quadratic_gaussian_losses() {
+        let cases = Grid::quick().cases("ndarray");
+        let of = |implementation: &str| {
+            cases
+                .iter()
+                .filter(|c| c.implementation == implementation)
+                .map(|c| c.variant.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(of("ours-exp-per-kernel").len(), 2 * 4);
+        assert!(
+            of("ours-exp-per-kernel")
+                .iter()
+                .all(|v| QUADRATIC_GAUSSIAN_VARIANTS.contains(v))
+        );
+        let at = |id: &str| cases.iter().position(|c| c.id() == id).unwrap();
+        assert_eq!(
+            at("mmd/ours-exp-per-kernel/gaussian-biased/ndarray/n=64,m=64,d=14"),
+            at("mmd/ours/gaussian-biased/ndarray/n=64,m=64,d=14") + 1
+        );
+    }
+
+    #[test]
+    fn exponentials_of_the_forward_pass() {
+        // (64 + 32)^2 = 9216 kernel entries.
+        let shape = Shape::Mmd { n: 64, m: 32, d: 7 };
+        let of = |implementation: &str, variant: &str| {
+            Case {
+                shape,
+                ..mmd(implementation, variant, 1, 1)
+            }
+            .exponentials()
+        };
+        assert_eq!(of("ours", "gaussian-biased"), Some(9216));
+        assert_eq!(of("ours", "gaussian-unbiased"), Some(9216));
+        assert_eq!(of("ours-exp-per-kernel", "gaussian-biased"), Some(5 * 9216));
+        assert_eq!(of("naive", "gaussian-biased"), Some(5 * 9216));
+        assert_eq!(of("ours", "linear"), None);
+        assert_eq!(of("ours", "linear-time"), None);
+        assert_eq!(of("torch-seed", "gaussian-biased"), None);
+        assert_eq!(Case::exp("ndarray").exponentials(), None);
     }
 
     #[test]
@@ -398,6 +524,11 @@ mod tests {
             args,
             "--backend ndarray mmd --impl ours --variant linear --n 256 --m 256 --d 14 \
              --samples 3 --warmup-iters 1 --warmup-ms 0 --budget-ms 2000"
+        );
+        assert_eq!(
+            Case::exp("wgpu").da_bench_args(&plan).join(" "),
+            "--backend wgpu exp --elements 4194304 \
+             --samples 10 --warmup-iters 1 --warmup-ms 0 --budget-ms 2000"
         );
         let cnn = Grid::quick()
             .cases("ndarray")

@@ -1,7 +1,7 @@
 //! The markdown report: a header saying where and how it was made, one table per group.
 
 use super::case::Shape;
-use super::row::{Outcome, Row};
+use super::row::{Outcome, Row, exp_bound_ms};
 
 /// Where and how a report was made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +51,11 @@ fn ratio_cell(row: &Row, rows: &[Row]) -> String {
 
 /// Milliseconds with about three significant digits.
 pub fn ms(value: f64) -> String {
+    three_digits(value)
+}
+
+/// A positive number with about three significant digits (`0.512`, `51.2`, `5120`).
+fn three_digits(value: f64) -> String {
     if value < 10.0 {
         format!("{value:.3}")
     } else if value < 1000.0 {
@@ -84,7 +89,11 @@ fn table(head: &[&str], lines: Vec<Vec<String>>) -> String {
     let mut out = format!("| {} |\n|", head.join(" | "));
     for name in head {
         out.push_str(
-            if name.ends_with("ms") || name.contains("MiB") || name.contains("/s") {
+            if name.ends_with("ms")
+                || name.contains("MiB")
+                || name.contains("/s")
+                || name.starts_with("x ")
+            {
                 "---:|"
             } else {
                 "---|"
@@ -99,9 +108,29 @@ fn table(head: &[&str], lines: Vec<Vec<String>>) -> String {
     out
 }
 
-/// The MMD table: one line per MMD row.
+/// Heading of the column of [`exp_bound_cell`].
+const EXP_BOUND_COLUMN: &str = "x exp bound";
+
+/// What [`EXP_BOUND_COLUMN`] means, printed below the MMD table when it is there.
+const EXP_BOUND_NOTE: &str = "x exp bound: the median time over the time that the case's \
+exponentials alone take at the exp throughput measured on its backend ((n+m)^2 exponentials for \
+`ours`, whose other kernels are squarings, 5 (n+m)^2 for `ours-exp-per-kernel` and `naive`). It \
+says how far each size is from the machine's exp-throughput limit: 1.0 would mean the case does \
+nothing but its exponentials; the rest is distances, matrix products, the backward pass and \
+overhead.";
+
+/// `row`'s median over its exponential bound ([`exp_bound_ms`]), e.g. `3.41`; `-` without one.
+fn exp_bound_cell(row: &Row, rows: &[Row]) -> String {
+    match (row.median_ms(), exp_bound_ms(row, rows)) {
+        (Some(median), Some(bound)) if bound > 0.0 => three_digits(median / bound),
+        _ => "-".into(),
+    }
+}
+
+/// The MMD table: one line per MMD row, and the note on the exp-bound column when it is there.
 pub fn mmd_table(rows: &[Row]) -> String {
     let compare = rows.iter().any(|r| r.case.backend.starts_with("torch"));
+    let bounded = rows.iter().any(|r| exp_bound_ms(r, rows).is_some());
     let mut head = vec![
         "implementation",
         "loss",
@@ -115,6 +144,9 @@ pub fn mmd_table(rows: &[Row]) -> String {
         "samples",
         "peak RSS MiB",
     ];
+    if bounded {
+        head.push(EXP_BOUND_COLUMN);
+    }
     if compare {
         head.push("ours / torch");
     }
@@ -135,6 +167,9 @@ pub fn mmd_table(rows: &[Row]) -> String {
             ];
             line.extend(timing_cells(row));
             line.push(optional(row.peak_rss_mib, 1));
+            if bounded {
+                line.push(exp_bound_cell(row, rows));
+            }
             if compare {
                 line.push(ratio_cell(row, rows));
             }
@@ -142,7 +177,33 @@ pub fn mmd_table(rows: &[Row]) -> String {
             Some(line)
         })
         .collect();
-    table(&head, lines)
+    let mut out = table(&head, lines);
+    if bounded {
+        out.push('\n');
+        out.push_str(EXP_BOUND_NOTE);
+        out.push('\n');
+    }
+    out
+}
+
+/// `exp throughput on <backend>: X G exp/s (...)` for each exp row, or what happened to it.
+fn exp_lines(rows: &[Row]) -> Vec<String> {
+    rows.iter()
+        .filter_map(|row| {
+            let Shape::Exp { elements } = row.case.shape else {
+                return None;
+            };
+            let result = match (row.exps_per_second(), row.median_ms()) {
+                (Some(rate), Some(median)) => format!(
+                    "{} G exp/s (`exp()` of {elements} f32, median {} ms)",
+                    three_digits(rate / 1e9),
+                    ms(median)
+                ),
+                _ => row.outcome.status(),
+            };
+            Some(format!("exp throughput on {}: {result}", row.case.backend))
+        })
+        .collect()
 }
 
 /// The CNN table: one line per CNN row.
@@ -223,6 +284,9 @@ pub fn report(header: &Header, rows: &[Row]) -> String {
     for device in devices(rows) {
         out.push_str(&format!("- device {device}\n"));
     }
+    for line in exp_lines(rows) {
+        out.push_str(&format!("- {line}\n"));
+    }
     for note in &header.notes {
         out.push_str(&format!("- {note}\n"));
     }
@@ -295,6 +359,70 @@ mod tests {
             lines[3],
             "| naive | gaussian-biased | ndarray | 64 | 64 | 14 | - | - | - | - | - | skipped: needs 12.0 GiB, cap 8.0 GiB |"
         );
+    }
+
+    fn exp_row(backend: &str, median_ms: Option<f64>) -> Row {
+        let mut exp = row("burn", backend, median_ms);
+        exp.case = Case::exp(backend);
+        exp
+    }
+
+    #[test]
+    fn exp_rows_add_a_throughput_line_and_a_bound_column() {
+        // 2^22 exponentials in 4 ms: 1.05 G exp/s; n = m = 64: 128^2 = 16384 exponentials for
+        // ours (0.015625 ms), five times that for naive.
+        let rows = vec![
+            exp_row("ndarray", Some(4.0)),
+            row("ours", "ndarray", Some(0.0625)),
+            row("naive", "ndarray", Some(0.9375)),
+            row("ours", "wgpu", Some(1.0)),
+            exp_row("wgpu", None),
+        ];
+        let table = mmd_table(&rows);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines[0],
+            "| implementation | loss | backend | n | m | d | median ms | min ms | max ms | samples | peak RSS MiB | x exp bound | status |"
+        );
+        assert!(lines[1].ends_with("|---:|---:|---|"), "{}", lines[1]);
+        assert!(lines[2].ends_with("| 14.2 | 4.000 | ok |"), "{}", lines[2]);
+        assert!(lines[3].ends_with("| 14.2 | 12.0 | ok |"), "{}", lines[3]);
+        assert!(
+            lines[4].ends_with("| 14.2 | - | ok |"),
+            "no wgpu rate: {}",
+            lines[4]
+        );
+        assert_eq!(lines.len(), 7, "no exp rows in the table: {table}");
+        assert!(lines[6].starts_with("x exp bound: the median time over"));
+        assert!(lines[6].contains("1.0 would mean the case does nothing but its exponentials"));
+
+        let text = report(
+            &Header {
+                commit: "abc1234".into(),
+                machine: "Xeon, 2 cores".into(),
+                date: "2026-01-01 00:00 UTC".into(),
+                settings: "quick".into(),
+                notes: Vec::new(),
+            },
+            &rows,
+        );
+        assert!(
+            text.contains(
+                "- exp throughput on ndarray: 1.049 G exp/s (`exp()` of 4194304 f32, median 4.000 ms)\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("- exp throughput on wgpu: skipped: needs 12.0 GiB, cap 8.0 GiB\n"),
+            "{text}"
+        );
+        assert!(!text.contains("| burn |"), "{text}");
+    }
+
+    #[test]
+    fn no_bound_column_without_an_exp_throughput() {
+        let table = mmd_table(&[row("ours", "ndarray", Some(1.0))]);
+        assert!(!table.contains("x exp bound"), "{table}");
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! time limit, and writes `report.md`, `report.json` and `mmd_time.svg` under
 //! `<target dir>/bench/`.
 //!
+//! Each backend starts with the throughput of `tensor.exp()`, which gives every quadratic
+//! Gaussian MMD row its exponential bound (the time its exponentials alone take).
+//!
 //! A case that runs out of memory, panics or hangs becomes a row that says so, and the run goes
 //! on. Cases whose estimated memory exceeds the cap (half of `MemAvailable` by default) are
 //! skipped before they start, so that the machine does not swap.
@@ -24,7 +27,7 @@ use serde_json::{Value, json};
 
 use case::{Case, Grid, SamplingPlan, select};
 use machine::Machine;
-use row::{Outcome, Row};
+use row::{Outcome, Row, exp_throughput};
 
 /// Options of `cargo xtask bench`.
 #[derive(Debug, Clone, Args)]
@@ -162,9 +165,12 @@ fn run_case(da_bench: &Path, case: &Case, plan: &SamplingPlan, limit: Duration) 
 }
 
 fn progress(index: usize, total: usize, row: &Row) {
-    let result = match row.median_ms() {
-        Some(median) => format!("{} ms", markdown::ms(median)),
-        None => row.outcome.status(),
+    let result = match (row.median_ms(), row.exps_per_second()) {
+        (Some(median), Some(rate)) => {
+            format!("{} ms ({:.3} G exp/s)", markdown::ms(median), rate / 1e9)
+        }
+        (Some(median), None) => format!("{} ms", markdown::ms(median)),
+        (None, _) => row.outcome.status(),
     };
     eprintln!("[{index}/{total}] {}: {result}", row.case.id());
 }
@@ -330,7 +336,8 @@ fn bench(args: &BenchArgs, cargo: &str) -> Result<ExitCode, String> {
         "date": date,
         "settings": settings,
         "notes": notes,
-        "rows": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
+        "exps_per_second": exp_throughputs(&rows),
+        "rows": row::rows_json(&rows),
     });
     let pretty = serde_json::to_string_pretty(&json).expect("JSON values serialise");
     write(&out_dir.join("report.json"), &(pretty + "\n"))?;
@@ -369,9 +376,38 @@ fn bench(args: &BenchArgs, cargo: &str) -> Result<ExitCode, String> {
     }
 }
 
+/// `{backend: exponentials per second}` of every backend whose exp case was measured.
+fn exp_throughputs(rows: &[Row]) -> Value {
+    let mut rates = serde_json::Map::new();
+    for row in rows {
+        if let Some(rate) = exp_throughput(rows, &row.case.backend) {
+            rates.insert(row.case.backend.clone(), json!(rate));
+        }
+    }
+    Value::Object(rates)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exp_throughputs_per_backend() {
+        let exp = |backend: &str, median_ms: f64| Row {
+            outcome: Outcome::Measured(row::Timing {
+                samples: 1,
+                median_ms,
+                min_ms: median_ms,
+                max_ms: median_ms,
+                times_ms: vec![median_ms],
+            }),
+            ..Row::unmeasured(Case::exp(backend), Outcome::OutOfMemory)
+        };
+        let skipped = Row::unmeasured(Case::exp("wgpu"), Outcome::Skipped("no adapter".into()));
+        let rows = [exp("ndarray", 4.0), skipped];
+        // 2^22 exponentials in 4 ms.
+        assert_eq!(exp_throughputs(&rows), json!({"ndarray": 1_048_576_000.0}));
+    }
 
     #[test]
     fn shorten_cuts_long_text_only() {

@@ -101,6 +101,16 @@ impl Row {
         }
     }
 
+    /// Exponentials per second of a measured exp case (elements over the median time).
+    pub fn exps_per_second(&self) -> Option<f64> {
+        match (&self.outcome, self.case.shape) {
+            (Outcome::Measured(t), Shape::Exp { elements }) if t.median_ms > 0.0 => {
+                Some(elements as f64 / (t.median_ms / 1e3))
+            }
+            _ => None,
+        }
+    }
+
     /// The median in milliseconds of a measured row.
     pub fn median_ms(&self) -> Option<f64> {
         match &self.outcome {
@@ -121,6 +131,7 @@ impl Row {
             } => {
                 json!({"source_batch": source_batch, "target_batch": target_batch, "image": image})
             }
+            Shape::Exp { elements } => json!({"elements": elements}),
         };
         let mut row = json!({
             "id": self.case.id(),
@@ -148,9 +159,41 @@ impl Row {
             if let Some(rate) = self.images_per_second() {
                 row["images_per_second"] = json!(rate);
             }
+            if let Some(rate) = self.exps_per_second() {
+                row["exps_per_second"] = json!(rate);
+            }
         }
         row
     }
+}
+
+/// The measured exp throughput (exponentials per second) of `backend` among `rows`.
+pub fn exp_throughput(rows: &[Row], backend: &str) -> Option<f64> {
+    rows.iter()
+        .filter(|r| r.case.backend == backend)
+        .find_map(Row::exps_per_second)
+}
+
+/// The time in milliseconds that `row`'s exponentials alone take at its backend's measured exp
+/// throughput ([`Case::exponentials`] over [`exp_throughput`]): the floor that no implementation
+/// computing them can beat. `None` for rows without exponentials or without a measured rate.
+pub fn exp_bound_ms(row: &Row, rows: &[Row]) -> Option<f64> {
+    let exponentials = row.case.exponentials()?;
+    let rate = exp_throughput(rows, &row.case.backend)?;
+    Some(exponentials as f64 / rate * 1e3)
+}
+
+/// Every row as written to `report.json`: [`Row::to_json`] plus `exp_bound_ms` where known.
+pub fn rows_json(rows: &[Row]) -> Vec<Value> {
+    rows.iter()
+        .map(|row| {
+            let mut value = row.to_json();
+            if let Some(bound) = exp_bound_ms(row, rows) {
+                value["exp_bound_ms"] = json!(bound);
+            }
+            value
+        })
+        .collect()
 }
 
 /// Reads a result line (da-bench's or bench_seed.py's JSON). `status` is `ok` (with
@@ -206,6 +249,9 @@ pub fn parse_row(line: &str) -> Result<Row, String> {
                 image,
             }
         }
+        "exp" => Shape::Exp {
+            elements: count(shape_value, "elements")?,
+        },
         other => return Err(format!("unknown group `{other}` in {line}")),
     };
     let reason = || {
@@ -330,6 +376,49 @@ mod tests {
                 .unwrap_err()
                 .contains("unknown status `maybe`")
         );
+    }
+
+    const EXP_LINE: &str = r#"{"backend":"ndarray","device":"cpu: Xeon","group":"exp","implementation":"burn","variant":"exp","shape":{"elements":4194304},"status":"ok","samples":3,"median_ms":4.0,"min_ms":3.9,"max_ms":4.5,"times_ms":[4.0,3.9,4.5],"exps_per_second":1048576000.0,"peak_rss_mib":40.0}"#;
+
+    #[test]
+    fn parses_the_exp_line_and_computes_its_throughput() {
+        let row = parse_row(EXP_LINE).unwrap();
+        assert_eq!(row.case.id(), "exp/burn/exp/ndarray/elements=4194304");
+        // 2^22 exponentials in 4 ms.
+        assert_eq!(row.exps_per_second(), Some(1_048_576_000.0));
+        assert_eq!(row.to_json()["exps_per_second"], 1_048_576_000.0);
+        assert_eq!(parse_row(&row.to_json().to_string()).unwrap(), row);
+        assert_eq!(parse_row(MMD_LINE).unwrap().exps_per_second(), None);
+    }
+
+    #[test]
+    fn exp_bound_is_the_exponentials_over_the_backend_throughput() {
+        let exp = parse_row(EXP_LINE).unwrap();
+        // n = m = 64: 128^2 = 16384 kernel entries.
+        let ours = parse_row(MMD_LINE).unwrap();
+        let mut slow = ours.clone();
+        slow.case.implementation = "ours-exp-per-kernel".into();
+        let mut linear = ours.clone();
+        linear.case.variant = "linear".into();
+        let mut wgpu = ours.clone();
+        wgpu.case.backend = "wgpu".into();
+        let rows = vec![
+            exp,
+            ours.clone(),
+            slow.clone(),
+            linear.clone(),
+            wgpu.clone(),
+        ];
+        let rate = 1_048_576_000.0;
+        assert_eq!(exp_throughput(&rows, "ndarray"), Some(rate));
+        assert_eq!(exp_bound_ms(&ours, &rows), Some(16384.0 / rate * 1e3));
+        assert_eq!(exp_bound_ms(&slow, &rows), Some(5.0 * 16384.0 / rate * 1e3));
+        assert_eq!(exp_bound_ms(&linear, &rows), None, "no exponentials");
+        assert_eq!(exp_bound_ms(&wgpu, &rows), None, "no wgpu throughput");
+        let json = rows_json(&rows);
+        assert_eq!(json[1]["exp_bound_ms"], 16384.0 / rate * 1e3);
+        assert!(json[0].get("exp_bound_ms").is_none());
+        assert!(json[3].get("exp_bound_ms").is_none());
     }
 
     #[test]

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use burn::tensor::{DType, Tensor, TensorData};
 use burn_ndarray::NdArray;
-use mmd_core::{Bandwidth, Estimator, Kernel, MmdError, MmdLoss, MmdLossConfig};
+use mmd_core::{
+    Bandwidth, Estimator, Kernel, MmdError, MmdLoss, MmdLossConfig, MmdTest, MmdTestConfig,
+};
 use serde::Serialize;
 
 use super::CommandError;
@@ -41,7 +43,14 @@ pub struct MmdArgs {
     /// Estimator of the squared MMD.
     #[arg(long, value_enum, default_value_t = EstimatorArg::Biased)]
     pub estimator: EstimatorArg,
-    /// Print one JSON object instead of a line of text.
+    /// Also run the permutation two-sample test with this many random relabellings and report
+    /// its p-value (the smallest possible is 1 / (P + 1)). Needs a quadratic estimator.
+    #[arg(long)]
+    pub permutations: Option<usize>,
+    /// Seed of the permutations; the same seed gives the same p-value [default: 0].
+    #[arg(long, requires = "permutations")]
+    pub seed: Option<u64>,
+    /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
 }
@@ -90,7 +99,7 @@ impl From<EstimatorArg> for Estimator {
 /// What `da-train mmd --json` prints: the value, the shapes and the effective options.
 ///
 /// The Gaussian-only fields are `null` for the linear kernel; `fix_sigma` is `null` unless the
-/// bandwidth is fixed.
+/// bandwidth is fixed; the test's fields are `null` without `--permutations`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MmdReport {
     /// The estimate of the squared MMD (what the seed calls the MMD loss).
@@ -117,10 +126,17 @@ pub struct MmdReport {
     pub source: String,
     /// The target file as given.
     pub target: String,
+    /// The permutation p-value of the two-sample test, in `(0, 1]`.
+    pub p_value: Option<f64>,
+    /// Random relabellings behind `p_value`.
+    pub permutations: Option<usize>,
+    /// Seed of the relabellings.
+    pub seed: Option<u64>,
 }
 
 impl MmdReport {
-    /// One line for people: the value, then shapes and options.
+    /// For people: one line with the value, shapes and options, then one with the p-value when
+    /// the test ran.
     pub fn summary(&self) -> String {
         let mut kernel = self.kernel.to_owned();
         if let (Some(mul), Some(num), Some(bandwidth)) =
@@ -132,14 +148,20 @@ impl MmdReport {
             }
             kernel += ")";
         }
-        format!(
+        let mut summary = format!(
             "mmd = {} (source {}x{d}, target {}x{d}; kernel {kernel}, estimator {})",
             self.mmd,
             self.n,
             self.m,
             self.estimator,
             d = self.d
-        )
+        );
+        if let (Some(p), Some(permutations), Some(seed)) =
+            (self.p_value, self.permutations, self.seed)
+        {
+            summary += &format!("\np_value = {p} ({permutations} permutations, seed {seed})");
+        }
+        summary
     }
 }
 
@@ -183,18 +205,31 @@ pub fn loss_config(args: &MmdArgs) -> Result<MmdLossConfig, CommandError> {
         .with_bandwidth(bandwidth))
 }
 
+/// The permutation test `args` asks for (with the loss options `loss`), `None` without
+/// `--permutations`. Values are not checked here; [`MmdTestConfig::try_init`] does that.
+pub fn test_config(args: &MmdArgs, loss: &MmdLossConfig) -> Option<MmdTestConfig> {
+    let permutations = args.permutations?;
+    Some(
+        MmdTestConfig::new()
+            .with_loss(loss.clone())
+            .with_permutations(permutations)
+            .with_seed(args.seed.unwrap_or(0)),
+    )
+}
+
+/// The rows of a file as an f64 tensor on the CPU.
+fn tensor(matrix: &Matrix) -> Tensor<Cpu, 2> {
+    Tensor::from_data(
+        TensorData::new(matrix.values.clone(), matrix.shape()),
+        (&Default::default(), DType::F64),
+    )
+}
+
 /// The squared MMD between the rows of `source` and those of `target`, in f64 on the CPU.
 ///
 /// # Errors
 /// Those of [`MmdLoss::try_forward`].
 pub fn mmd_between(loss: &MmdLoss, source: &Matrix, target: &Matrix) -> Result<f64, MmdError> {
-    let device = Default::default();
-    let tensor = |matrix: &Matrix| {
-        Tensor::<Cpu, 2>::from_data(
-            TensorData::new(matrix.values.clone(), matrix.shape()),
-            (&device, DType::F64),
-        )
-    };
     Ok(loss
         .try_forward(tensor(source), tensor(target))?
         .into_scalar())
@@ -203,11 +238,17 @@ pub fn mmd_between(loss: &MmdLoss, source: &Matrix, target: &Matrix) -> Result<f
 /// Reads both files and computes the MMD `args` asks for.
 ///
 /// # Errors
-/// Invalid options first ([`CommandError::GaussianOnlyOption`], [`CommandError::Mmd`]), then
-/// unreadable files ([`CommandError::Read`]), then [`CommandError::WidthMismatch`].
+/// Invalid options first ([`CommandError::GaussianOnlyOption`], [`CommandError::Mmd`], also for
+/// the test's options), then unreadable files ([`CommandError::Read`]), then
+/// [`CommandError::WidthMismatch`].
 pub fn compute(args: &MmdArgs) -> Result<MmdReport, CommandError> {
     let config = loss_config(args)?;
     let loss = config.try_init()?;
+    let test_config = test_config(args, &config);
+    let test = test_config
+        .as_ref()
+        .map(MmdTestConfig::try_init)
+        .transpose()?;
     let source = read_matrix(&args.source)?;
     let target = read_matrix(&args.target)?;
     if source.cols != target.cols {
@@ -219,6 +260,10 @@ pub fn compute(args: &MmdArgs) -> Result<MmdReport, CommandError> {
         });
     }
     let mmd = mmd_between(&loss, &source, &target)?;
+    let p_value = match &test {
+        Some(test) => Some(p_value(test, &source, &target)?),
+        None => None,
+    };
     let gaussian = config.kernel == Kernel::Gaussian;
     Ok(MmdReport {
         mmd,
@@ -236,10 +281,22 @@ pub fn compute(args: &MmdArgs) -> Result<MmdReport, CommandError> {
         estimator: config.estimator.name(),
         source: args.source.display().to_string(),
         target: args.target.display().to_string(),
+        p_value,
+        permutations: test_config.as_ref().map(|test| test.permutations),
+        seed: test_config.as_ref().map(|test| test.seed),
     })
 }
 
-/// Runs `da-train mmd`: prints the report as JSON (`--json`) or as one line of text.
+/// The permutation p-value of `source` against `target`, in f64 on the CPU.
+///
+/// # Errors
+/// Those of [`MmdTest::run`].
+pub fn p_value(test: &MmdTest, source: &Matrix, target: &Matrix) -> Result<f64, MmdError> {
+    Ok(test.run(tensor(source), tensor(target))?.p_value)
+}
+
+/// Runs `da-train mmd`: prints the report as JSON (`--json`) or as text (one line, and a second
+/// with the p-value under `--permutations`).
 ///
 /// # Errors
 /// Those of [`compute`].
@@ -342,6 +399,31 @@ mod tests {
     }
 
     #[test]
+    fn permutation_options_map_to_the_test() {
+        let args = parse(&[
+            "--permutations",
+            "50",
+            "--seed",
+            "3",
+            "--estimator",
+            "unbiased",
+        ]);
+        let loss = loss_config(&args).unwrap();
+        let test = test_config(&args, &loss).expect("a test");
+        assert_eq!((test.permutations, test.seed), (50, 3));
+        assert_eq!(test.loss.estimator, Estimator::Unbiased);
+        let args = parse(&["--permutations", "20"]);
+        assert_eq!(test_config(&args, &loss).map(|test| test.seed), Some(0));
+        assert!(test_config(&parse(&[]), &loss).is_none());
+
+        let argv = [
+            "mmd", "--source", "a.csv", "--target", "b.csv", "--seed", "1",
+        ];
+        let err = Wrapper::try_parse_from(argv).err().expect("a usage error");
+        assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+    }
+
+    #[test]
     fn gaussian_options_with_the_linear_kernel_are_rejected() {
         let err = loss_config(&parse(&["--kernel", "linear", "--kernel-num", "3"])).unwrap_err();
         assert_eq!(
@@ -402,10 +484,23 @@ mod tests {
             estimator: "biased",
             source: "a.csv".into(),
             target: "b.csv".into(),
+            p_value: None,
+            permutations: None,
+            seed: None,
         };
         assert_eq!(
             report.summary(),
             "mmd = 0.5 (source 4x3, target 6x3; kernel gaussian (kernel_num 5, kernel_mul 2, bandwidth fixed 1.5), estimator biased)"
+        );
+        let tested = MmdReport {
+            p_value: Some(0.25),
+            permutations: Some(99),
+            seed: Some(7),
+            ..report
+        };
+        assert_eq!(
+            tested.summary().lines().nth(1),
+            Some("p_value = 0.25 (99 permutations, seed 7)")
         );
     }
 }
