@@ -1,13 +1,16 @@
 //! End-to-end training on small synthetic domains, on ndarray: the loss falls, accuracy beats
-//! chance, a resumed run ends with the same weights as an uninterrupted one, a diverging run
-//! stops without touching the last good checkpoint, and damaged checkpoints are clear errors.
+//! chance, every transfer method trains, a resumed run ends with the same weights as an
+//! uninterrupted one, a diverging run stops without touching the last good checkpoint, and
+//! damaged checkpoints are clear errors.
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use burn::module::Module;
 use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
+use burn::tensor::{Tensor, TensorData};
 use burn_ndarray::NdArray;
-use da_models::{DaNet, DaNetConfig};
+use da_models::{DaNet, DaNetConfig, DomainDiscriminatorConfig};
 use da_train::backend::NdarrayTrain;
 use da_train::datasets::Dataset;
 use da_train::train::{
@@ -113,14 +116,11 @@ fn loss_falls_and_accuracy_beats_chance() {
     let out = out_dir("learns");
     let summary = run(&config(6), &data(), &out, false).unwrap();
     let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
-    let rows: Vec<Vec<f64>> = csv
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
-        .collect();
+    let (methods, rows) = metrics(&out);
     assert_eq!(rows.len(), 6, "{csv}");
+    assert!(methods.iter().all(|m| m == "mmd"), "{csv}");
     assert!(
-        rows[5][1] < 0.7 * rows[0][1],
+        rows[5][CLF] < 0.7 * rows[0][CLF],
         "classification loss should fall: {csv}"
     );
     assert!(summary.source_accuracy > 0.8, "{summary:?}");
@@ -145,14 +145,210 @@ fn loss_falls_and_accuracy_beats_chance() {
     }
 }
 
+/// Columns of metrics.csv after the epoch and transfer columns.
+const CLF: usize = 0;
+const TRANSFER_LOSS: usize = 1;
+const TOTAL: usize = 2;
+
+/// metrics.csv: the transfer column, and the numbers after it.
+fn metrics(dir: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
+    let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("epoch,transfer,clf_loss,transfer_loss,total_loss,"),
+        "{csv}"
+    );
+    lines
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            let numbers = fields[2..].iter().map(|v| v.parse().unwrap()).collect();
+            (fields[1].to_string(), numbers)
+        })
+        .unzip()
+}
+
+#[test]
+fn every_transfer_method_trains_and_is_recorded() {
+    let _serial = serial();
+    let data = data();
+    for method in Transfer::ALL {
+        let out = out_dir(&format!("method-{}", method.name()));
+        let config = TrainConfig {
+            transfer: method,
+            dann_hidden: 16,
+            // The first step of a ramp has weight 0; a constant weight makes every step count.
+            lambda_schedule: da_train::train::LambdaSchedule::Constant,
+            ..config(1)
+        };
+        let summary =
+            run(&config, &data, &out, false).unwrap_or_else(|err| panic!("{method:?}: {err}"));
+        assert_eq!(summary.transfer, method);
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        assert_eq!(json["transfer"], method.name(), "{json}");
+        let (methods, rows) = metrics(&out);
+        assert_eq!(methods, [method.name()]);
+        let row = &rows[0];
+        assert!(
+            row.iter().all(|v| v.is_finite()),
+            "{method:?}: non-finite metrics {row:?}"
+        );
+        assert!(
+            (row[TOTAL] - (row[CLF] + config.lambda * row[TRANSFER_LOSS])).abs() < 1e-4,
+            "{method:?}: total != clf + lambda * transfer: {row:?}"
+        );
+        // Source-only has no transfer loss; every other method computes one.
+        assert_eq!(
+            row[TRANSFER_LOSS] == 0.0,
+            method == Transfer::None,
+            "{method:?}: {row:?}"
+        );
+        match method {
+            // BNM maximises the nuclear norm: its loss is negative.
+            Transfer::Bnm => assert!(row[TRANSFER_LOSS] < 0.0, "{row:?}"),
+            // An undecided discriminator scores about ln 2.
+            Transfer::Dann => assert!((0.2..2.0).contains(&row[TRANSFER_LOSS]), "{row:?}"),
+            _ => assert!(row[TRANSFER_LOSS] >= 0.0, "{method:?}: {row:?}"),
+        }
+        let parts =
+            CheckpointParts::<serde_json::Value>::load(&out.join("checkpoint.bin")).unwrap();
+        assert_eq!(
+            parts.discriminator.is_some(),
+            method == Transfer::Dann,
+            "{method:?}: only DANN checkpoints hold a discriminator"
+        );
+    }
+}
+
+#[test]
+fn a_config_file_selects_the_transfer_method() {
+    let dir = out_dir("config-file");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("coral.toml");
+    std::fs::write(&path, "transfer = \"coral\"\ndann_hidden = 32\n").unwrap();
+    let config = TrainConfig::from_file(&path).unwrap();
+    assert_eq!((config.transfer, config.dann_hidden), (Transfer::Coral, 32));
+    let path = dir.join("bad.json");
+    std::fs::write(&path, r#"{"transfer": "adda"}"#).unwrap();
+    let err = TrainConfig::from_file(&path).unwrap_err().to_string();
+    assert!(
+        err.contains("bad.json") && err.contains("adda") && err.contains("dann"),
+        "{err}"
+    );
+}
+
+fn da_train(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_da-train"))
+        .args(args)
+        .output()
+        .expect("run da-train")
+}
+
+#[test]
+fn a_bad_transfer_value_exits_2_naming_the_accepted_ones() {
+    let output = da_train(&["train", "--transfer", "adda", "--epochs", "1"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("'adda'"), "{stderr}");
+    assert!(
+        stderr.contains("none, mmd, lmmd, jmmd, coral, dann, bnm"),
+        "{stderr}"
+    );
+}
+
+/// Writes a domain as a CSV of pixels with the label last.
+fn write_csv(path: &Path, domain: &Dataset) {
+    let pixels = domain.channels * domain.height * domain.width;
+    let mut text = String::new();
+    for (image, label) in domain.images.chunks(pixels).zip(&domain.labels) {
+        for value in image {
+            text.push_str(&format!("{value},"));
+        }
+        text.push_str(&format!("{label}\n"));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn dann_from_the_command_line_then_eval() {
+    let dir = out_dir("dann-cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (source, target) = (dir.join("source.csv"), dir.join("target.csv"));
+    write_csv(&source, &domain(96, 0.0, 1));
+    write_csv(&target, &domain(60, 0.15, 3));
+    let out = dir.join("run");
+    let args = [
+        "train",
+        "--source",
+        source.to_str().unwrap(),
+        "--target",
+        target.to_str().unwrap(),
+        "--image-size",
+        "8",
+        "--transfer",
+        "dann",
+        "--dann-hidden",
+        "16",
+        "--bottleneck",
+        "16",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--backend",
+        "ndarray",
+        "--no-progress",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let output = da_train(&args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("(dann)"), "{stdout}");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    assert_eq!(
+        (&config["transfer"], &config["dann_hidden"]),
+        (&"dann".into(), &16.into())
+    );
+    let output = da_train(&[
+        "eval",
+        "--checkpoint",
+        out.to_str().unwrap(),
+        "--data",
+        target.to_str().unwrap(),
+        "--backend",
+        "ndarray",
+        "--json",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let eval: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let accuracy = eval["accuracy"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&accuracy), "{eval}");
+    assert!(eval["images"].as_u64().unwrap() > 0, "{eval}");
+}
+
 #[test]
 fn a_resumed_run_ends_with_the_same_weights() {
     let _serial = serial();
     let (data, full, part) = (data(), out_dir("full"), out_dir("part"));
-    for transfer in [Transfer::Mmd, Transfer::None] {
+    for transfer in [Transfer::Mmd, Transfer::None, Transfer::Dann] {
         let config = TrainConfig {
             transfer,
             dropout: 0.2,
+            dann_hidden: 16,
             ..config(4)
         };
         run(&config, &data, &full, false).unwrap();
@@ -170,6 +366,11 @@ fn a_resumed_run_ends_with_the_same_weights() {
             logits(&full, &data),
             logits(&part, &data),
             "{transfer:?}: weights differ after resuming"
+        );
+        assert_eq!(
+            discriminator_logits(&full, &config),
+            discriminator_logits(&part, &config),
+            "{transfer:?}: discriminator weights differ after resuming"
         );
         // Metrics of the epochs before the interruption come back from the checkpoint's JSON
         // header, which may round the last bit.
@@ -204,21 +405,39 @@ fn logits(dir: &Path, data: &RunData) -> Vec<f32> {
         .unwrap()
 }
 
-/// metrics.csv rows without the wall-clock column.
+/// The checkpointed domain discriminator's logits (in inference mode) on fixed rows; `None`
+/// when the checkpoint holds no discriminator.
+fn discriminator_logits(dir: &Path, config: &TrainConfig) -> Option<Vec<f32>> {
+    let parts = CheckpointParts::<serde_json::Value>::load(&dir.join("checkpoint.bin")).unwrap();
+    let bytes = parts.discriminator?;
+    let device = Default::default();
+    let discriminator = DomainDiscriminatorConfig::new(config.bottleneck)
+        .with_hidden(config.dann_hidden)
+        .init::<NdArray>(&device);
+    let recorder = BinBytesRecorder::<FullPrecisionSettings>::default();
+    let discriminator =
+        discriminator.load_record(Recorder::<NdArray>::load(&recorder, bytes, &device).unwrap());
+    let values: Vec<f32> = (0..3 * config.bottleneck)
+        .map(|i| (i as f32 / 10.0).sin())
+        .collect();
+    let rows =
+        Tensor::<NdArray, 2>::from_data(TensorData::new(values, [3, config.bottleneck]), &device);
+    Some(
+        discriminator
+            .forward(rows)
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap(),
+    )
+}
+
+/// metrics.csv rows without the transfer name and the wall-clock column.
 fn metrics_without_time(dir: &Path) -> Vec<Vec<f64>> {
-    std::fs::read_to_string(dir.join("metrics.csv"))
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| {
-            l.rsplit_once(',')
-                .unwrap()
-                .0
-                .split(',')
-                .map(|v| v.parse().unwrap())
-                .collect()
-        })
-        .collect()
+    let (_, mut rows) = metrics(dir);
+    for row in &mut rows {
+        row.pop();
+    }
+    rows
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! The default job: source-only against MMD on one transfer direction, as a table.
+//! The default job: source-only against MMD (or any list of transfer methods) on one transfer
+//! direction, as a table.
 
 use std::path::PathBuf;
 
@@ -21,6 +22,9 @@ pub struct CompareArgs {
     /// Run all six directions between mnist, mfeat and optdigits instead of --source -> --target.
     #[arg(long)]
     pub all_directions: bool,
+    /// Transfer methods to compare, one row each, comma-separated (default: none,mmd).
+    #[arg(long, value_enum, value_delimiter = ',', num_args = 1..)]
+    pub methods: Vec<Transfer>,
     /// The run's configuration (the transfer loss is set per row).
     #[command(flatten)]
     pub run: ConfigArgs,
@@ -32,7 +36,27 @@ const QUICK_LIMIT: usize = 600;
 /// The built-in domains, for `--all-directions`.
 const DOMAINS: [&str; 3] = ["mnist", "mfeat", "optdigits"];
 
-/// Runs source-only and MMD training with otherwise identical settings and prints a table.
+/// The methods compared when `--methods` is not given.
+pub const DEFAULT_METHODS: [Transfer; 2] = [Transfer::None, Transfer::Mmd];
+
+impl CompareArgs {
+    /// The methods to run, in the order given, each once (default [`DEFAULT_METHODS`]).
+    pub fn methods(&self) -> Vec<Transfer> {
+        let given = match self.methods.is_empty() {
+            true => &DEFAULT_METHODS[..],
+            false => &self.methods[..],
+        };
+        let mut methods = Vec::with_capacity(given.len());
+        for method in given {
+            if !methods.contains(method) {
+                methods.push(*method);
+            }
+        }
+        methods
+    }
+}
+
+/// Trains each of the methods with otherwise identical settings and prints a table.
 pub fn run(args: &CompareArgs) -> Result<Vec<Summary>, CommandError> {
     let mut base = args.run.config()?;
     if args.quick {
@@ -60,14 +84,15 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Summary>, CommandError> {
             ..base.clone()
         };
         let data = load_run_data(&direction, args.quick.then_some(QUICK_LIMIT))?;
-        for transfer in [Transfer::None, Transfer::Mmd] {
+        for transfer in args.methods() {
             let config = TrainConfig {
                 transfer,
                 ..direction.clone()
             };
+            config.validate()?;
             let name = match transfer {
                 Transfer::None => "source_only",
-                Transfer::Mmd => "mmd",
+                other => other.name(),
             };
             eprintln!(
                 "== {} -> {}: {name} ({} epochs, {backend:?})",
@@ -105,10 +130,7 @@ pub fn table(summaries: &[Summary]) -> String {
             "| {} -> {} | {} | {:.2}% | {:.2}% | {} | {:.1} |\n",
             s.source,
             s.target,
-            match s.transfer {
-                Transfer::None => "source only",
-                Transfer::Mmd => "MMD",
-            },
+            label(s.transfer),
             100.0 * s.target_accuracy,
             100.0 * s.source_accuracy,
             s.epochs,
@@ -116,4 +138,84 @@ pub fn table(summaries: &[Summary]) -> String {
         ));
     }
     out
+}
+
+/// The name of a method in the table.
+fn label(transfer: Transfer) -> &'static str {
+    match transfer {
+        Transfer::None => "source only",
+        Transfer::Mmd => "MMD",
+        Transfer::Lmmd => "LMMD",
+        Transfer::Jmmd => "JMMD",
+        Transfer::Coral => "CORAL",
+        Transfer::Dann => "DANN",
+        Transfer::Bnm => "BNM",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: CompareArgs,
+    }
+
+    fn methods(argv: &[&str]) -> Vec<Transfer> {
+        let argv = std::iter::once("compare").chain(argv.iter().copied());
+        Cli::try_parse_from(argv).unwrap().args.methods()
+    }
+
+    #[test]
+    fn methods_default_to_source_only_and_mmd() {
+        assert_eq!(methods(&[]), DEFAULT_METHODS);
+        assert_eq!(CompareArgs::default().methods(), DEFAULT_METHODS);
+    }
+
+    #[test]
+    fn methods_keep_their_order_once_each() {
+        assert_eq!(
+            methods(&["--methods", "none,mmd,lmmd,jmmd,coral,dann,bnm"]),
+            Transfer::ALL
+        );
+        assert_eq!(
+            methods(&["--methods", "dann,coral", "--methods", "dann"]),
+            [Transfer::Dann, Transfer::Coral]
+        );
+        let err = Cli::try_parse_from(["compare", "--methods", "mmd,dan"])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("dan") && err.contains("coral"), "{err}");
+    }
+
+    #[test]
+    fn the_table_has_one_row_per_method() {
+        let summaries: Vec<Summary> = Transfer::ALL
+            .into_iter()
+            .map(|transfer| Summary {
+                target_accuracy: 0.5,
+                source_accuracy: 0.9,
+                transfer,
+                source: "mnist".into(),
+                target: "mfeat".into(),
+                epochs: 2,
+                best_target_accuracy: 0.6,
+                seconds_per_epoch: 1.0,
+                backend: "ndarray".into(),
+            })
+            .collect();
+        let table = table(&summaries);
+        let rows: Vec<&str> = table.lines().skip(2).collect();
+        assert_eq!(rows.len(), Transfer::ALL.len(), "{table}");
+        for (row, label) in
+            rows.iter()
+                .zip(["source only", "MMD", "LMMD", "JMMD", "CORAL", "DANN", "BNM"])
+        {
+            assert!(row.contains(&format!("| {label} |")), "{row}");
+        }
+    }
 }

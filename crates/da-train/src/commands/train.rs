@@ -67,30 +67,35 @@ pub struct ConfigArgs {
     /// Dropout after the bottleneck.
     #[arg(long)]
     pub dropout: Option<f64>,
-    /// Transfer loss.
+    /// Transfer loss: MMD or CORAL on --mmd-on, LMMD on the features with the source labels and
+    /// target predictions, JMMD on features and predictions, DANN (a domain discriminator
+    /// behind gradient reversal) on the features, BNM on the target predictions.
     #[arg(long, value_enum)]
     pub transfer: Option<Transfer>,
-    /// Where the MMD is taken: features or logits.
+    /// Where MMD and CORAL are taken: features or logits.
     #[arg(long, value_parser = parse_mmd_on)]
     pub mmd_on: Option<MmdOn>,
-    /// MMD kernel.
+    /// MMD kernel (mmd only).
     #[arg(long, value_enum)]
     pub kernel: Option<KernelArg>,
-    /// Ratio between Gaussian bandwidths.
+    /// Ratio between Gaussian bandwidths (mmd, lmmd, jmmd).
     #[arg(long)]
     pub kernel_mul: Option<f64>,
-    /// Number of Gaussian kernels.
+    /// Number of Gaussian kernels (mmd, lmmd, jmmd).
     #[arg(long)]
     pub kernel_num: Option<usize>,
-    /// Bandwidth rule: mean or median.
+    /// Bandwidth rule: mean or median (mmd, lmmd, jmmd).
     #[arg(long, value_enum)]
     pub bandwidth: Option<BandwidthRule>,
     /// Fixed base bandwidth (overrides --bandwidth).
     #[arg(long)]
     pub fix_sigma: Option<f64>,
-    /// MMD estimator.
+    /// MMD estimator (mmd only).
     #[arg(long, value_enum)]
     pub estimator: Option<EstimatorArg>,
+    /// Width of the hidden layers of DANN's domain discriminator.
+    #[arg(long)]
+    pub dann_hidden: Option<usize>,
     /// Transfer weight.
     #[arg(long)]
     pub lambda: Option<f64>,
@@ -159,6 +164,7 @@ impl ConfigArgs {
             kernel_mul,
             kernel_num,
             bandwidth,
+            dann_hidden,
             lambda,
             lambda_schedule,
             gamma
@@ -261,10 +267,10 @@ pub fn run(args: &TrainArgs) -> Result<(), CommandError> {
         return Ok(());
     };
     println!(
-        "{} -> {} ({:?}): target accuracy {:.2}%, source accuracy {:.2}%; results in {}",
+        "{} -> {} ({}): target accuracy {:.2}%, source accuracy {:.2}%; results in {}",
         summary.source,
         summary.target,
-        summary.transfer,
+        summary.transfer.name(),
         100.0 * summary.target_accuracy,
         100.0 * summary.source_accuracy,
         args.out.display()

@@ -1,9 +1,11 @@
 //! The checkpoint file: training state, model and optimiser records in one checksummed file.
 //!
-//! Layout (little-endian): the magic `DACKPT01`, then three length-prefixed sections (`u64`
-//! length + bytes): a JSON header, the model record and the optimiser record, both in burn's
-//! binary format at full precision; then an FNV-1a 64 checksum of everything before it.
-//! A truncated or altered file fails the checksum before anything is decoded.
+//! Layout (little-endian): the magic `DACKPT01`, then three or four length-prefixed sections
+//! (`u64` length + bytes): a JSON header, the network record, the optimiser record and, for DANN
+//! runs only, the domain discriminator's record, all records in burn's binary format at full
+//! precision; then an FNV-1a 64 checksum of everything before it. A truncated or altered file
+//! fails the checksum before anything is decoded. Files without the fourth section (every run
+//! but DANN, and every checkpoint written before DANN existed) read as before.
 
 use std::path::{Path, PathBuf};
 
@@ -43,15 +45,17 @@ pub enum CheckpointError {
     },
 }
 
-/// The three sections of a checkpoint.
+/// The sections of a checkpoint.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckpointParts<H> {
     /// Training state and configuration (stored as JSON).
     pub header: H,
-    /// The model record (burn binary, full precision).
+    /// The network record (burn binary, full precision).
     pub model: Vec<u8>,
     /// The optimiser record (burn binary, full precision).
     pub optimizer: Vec<u8>,
+    /// The domain discriminator's record (burn binary, full precision), for DANN runs.
+    pub discriminator: Option<Vec<u8>>,
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -64,10 +68,14 @@ impl<H: Serialize + DeserializeOwned> CheckpointParts<H> {
     /// Serialises the checkpoint to bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let header = serde_json::to_vec(&self.header).expect("checkpoint header serialises");
+        let extra = self.discriminator.as_ref().map_or(0, |d| 8 + d.len());
         let mut out =
-            Vec::with_capacity(48 + header.len() + self.model.len() + self.optimizer.len());
+            Vec::with_capacity(48 + header.len() + self.model.len() + self.optimizer.len() + extra);
         out.extend_from_slice(MAGIC);
-        for section in [&header, &self.model, &self.optimizer] {
+        for section in [&header, &self.model, &self.optimizer]
+            .into_iter()
+            .chain(self.discriminator.as_ref())
+        {
             out.extend_from_slice(&(section.len() as u64).to_le_bytes());
             out.extend_from_slice(section);
         }
@@ -96,8 +104,11 @@ impl<H: Serialize + DeserializeOwned> CheckpointParts<H> {
             )));
         }
         let mut rest = &body[MAGIC.len()..];
-        let mut sections = Vec::with_capacity(3);
-        for name in ["header", "model", "optimizer"] {
+        let mut sections = Vec::with_capacity(4);
+        for name in ["header", "model", "optimizer", "discriminator"] {
+            if name == "discriminator" && rest.is_empty() {
+                break;
+            }
             if rest.len() < 8 {
                 return Err(corrupted(format!("the {name} section is missing")));
             }
@@ -109,6 +120,13 @@ impl<H: Serialize + DeserializeOwned> CheckpointParts<H> {
             sections.push(rest[..len].to_vec());
             rest = &rest[len..];
         }
+        if !rest.is_empty() {
+            return Err(corrupted(format!(
+                "{} unexpected bytes after the last section",
+                rest.len()
+            )));
+        }
+        let discriminator = (sections.len() == 4).then(|| sections.pop().expect("4 sections"));
         let optimizer = sections.pop().expect("3 sections");
         let model = sections.pop().expect("3 sections");
         let header = serde_json::from_slice(&sections[0])
@@ -117,6 +135,7 @@ impl<H: Serialize + DeserializeOwned> CheckpointParts<H> {
             header,
             model,
             optimizer,
+            discriminator,
         })
     }
 
@@ -147,6 +166,7 @@ mod tests {
             header: serde_json::json!({"epoch": 3, "arch": "lenet"}),
             model: vec![1, 2, 3, 4, 5],
             optimizer: vec![9; 17],
+            discriminator: None,
         }
     }
 
@@ -155,6 +175,46 @@ mod tests {
         let p = parts();
         let back = CheckpointParts::from_bytes(&p.to_bytes(), Path::new("x")).unwrap();
         assert_eq!(back, p);
+        let with_discriminator = CheckpointParts {
+            discriminator: Some(vec![7; 11]),
+            ..parts()
+        };
+        let bytes = with_discriminator.to_bytes();
+        assert_eq!(bytes.len(), p.to_bytes().len() + 8 + 11);
+        let back = CheckpointParts::from_bytes(&bytes, Path::new("x")).unwrap();
+        assert_eq!(back, with_discriminator);
+        // An empty record is still a section, not a missing one.
+        let empty = CheckpointParts {
+            discriminator: Some(Vec::new()),
+            ..parts()
+        };
+        let back = CheckpointParts::from_bytes(&empty.to_bytes(), Path::new("x")).unwrap();
+        assert_eq!(back, empty);
+    }
+
+    #[test]
+    fn a_partial_fourth_section_is_corruption() {
+        // Valid checksum, but a section length that runs past the end.
+        let mut body = parts().to_bytes();
+        body.truncate(body.len() - 8);
+        body.extend_from_slice(&100u64.to_le_bytes());
+        body.extend_from_slice(&[1, 2, 3]);
+        let checksum = fnv1a(&body);
+        body.extend_from_slice(&checksum.to_le_bytes());
+        let err = CheckpointParts::<serde_json::Value>::from_bytes(&body, Path::new("x"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("discriminator section is cut short"), "{err}");
+        // Stray bytes that cannot even hold a length.
+        let mut body = parts().to_bytes();
+        body.truncate(body.len() - 8);
+        body.extend_from_slice(&[1, 2, 3]);
+        let checksum = fnv1a(&body);
+        body.extend_from_slice(&checksum.to_le_bytes());
+        let err = CheckpointParts::<serde_json::Value>::from_bytes(&body, Path::new("x"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("discriminator section is missing"), "{err}");
     }
 
     #[test]

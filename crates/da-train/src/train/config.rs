@@ -8,14 +8,53 @@ use serde::{Deserialize, Serialize};
 
 use super::schedule::{LambdaSchedule, LrSchedule};
 
-/// Which transfer loss is added to the classification loss.
+/// Which transfer loss is added to the classification loss (`clf_loss + lambda * transfer`).
+///
+/// Command-line values and configuration-file strings are the lowercase names (`"coral"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Transfer {
     /// Source-only training: the classification loss alone.
     None,
-    /// `clf_loss + lambda * MMD(source, target)` on the chosen layer.
+    /// MMD between source and target on the `mmd_on` layer (DDC).
     Mmd,
+    /// Local (class-conditional) MMD of DSAN on the features, weighted by the source labels and
+    /// the target's softmax predictions.
+    Lmmd,
+    /// Joint MMD of JAN over the features and the softmax predictions.
+    Jmmd,
+    /// Deep CORAL: distance between the source and target covariances on the `mmd_on` layer.
+    Coral,
+    /// DANN: a domain discriminator on the features behind a gradient reversal layer.
+    Dann,
+    /// Batch nuclear-norm maximisation on the target predictions.
+    Bnm,
+}
+
+impl Transfer {
+    /// Every method, in declaration order.
+    pub const ALL: [Transfer; 7] = [
+        Transfer::None,
+        Transfer::Mmd,
+        Transfer::Lmmd,
+        Transfer::Jmmd,
+        Transfer::Coral,
+        Transfer::Dann,
+        Transfer::Bnm,
+    ];
+
+    /// The lowercase name used on command lines, in configuration files and in outputs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Transfer::None => "none",
+            Transfer::Mmd => "mmd",
+            Transfer::Lmmd => "lmmd",
+            Transfer::Jmmd => "jmmd",
+            Transfer::Coral => "coral",
+            Transfer::Dann => "dann",
+            Transfer::Bnm => "bnm",
+        }
+    }
 }
 
 /// The optimiser.
@@ -58,20 +97,22 @@ pub struct TrainConfig {
     pub dropout: f64,
     /// Transfer loss.
     pub transfer: Transfer,
-    /// Layer the MMD is taken on.
+    /// Layer the MMD and CORAL losses are taken on.
     pub mmd_on: MmdOn,
-    /// MMD kernel.
+    /// MMD kernel (`mmd` only; LMMD and JMMD are Gaussian).
     pub kernel: Kernel,
-    /// Ratio between Gaussian bandwidths.
+    /// Ratio between Gaussian bandwidths (`mmd`, `lmmd`, `jmmd`).
     pub kernel_mul: f64,
-    /// Number of Gaussian kernels.
+    /// Number of Gaussian kernels (`mmd`, `lmmd`, `jmmd`).
     pub kernel_num: usize,
-    /// Bandwidth rule.
+    /// Bandwidth rule (`mmd`, `lmmd`, `jmmd`).
     pub bandwidth: BandwidthRule,
     /// Fixed base bandwidth (overrides `bandwidth`).
     pub fix_sigma: Option<f64>,
-    /// MMD estimator.
+    /// MMD estimator (`mmd` only).
     pub estimator: Estimator,
+    /// Width of the hidden layers of DANN's domain discriminator.
+    pub dann_hidden: usize,
     /// Transfer weight.
     pub lambda: f64,
     /// Transfer weight schedule.
@@ -116,6 +157,7 @@ impl Default for TrainConfig {
             bandwidth: BandwidthRule::Mean,
             fix_sigma: None,
             estimator: Estimator::Biased,
+            dann_hidden: 1024,
             lambda: 1.0,
             lambda_schedule: LambdaSchedule::Ramp,
             gamma: 10.0,
@@ -182,18 +224,22 @@ impl TrainConfig {
         self.target_batch_size.unwrap_or(self.batch_size)
     }
 
-    /// The MMD loss this configuration asks for.
-    pub fn mmd_loss(&self) -> Result<MmdLoss, MmdError> {
-        let bandwidth = match (self.fix_sigma, self.bandwidth) {
+    /// The Gaussian bandwidth this configuration asks for: `fix_sigma`, else the rule.
+    pub fn kernel_bandwidth(&self) -> Bandwidth {
+        match (self.fix_sigma, self.bandwidth) {
             (Some(sigma), _) => Bandwidth::Fixed(sigma),
             (None, BandwidthRule::Mean) => Bandwidth::Mean,
             (None, BandwidthRule::Median) => Bandwidth::Median,
-        };
+        }
+    }
+
+    /// The MMD loss this configuration asks for.
+    pub fn mmd_loss(&self) -> Result<MmdLoss, MmdError> {
         MmdLossConfig::new()
             .with_kernel(self.kernel)
             .with_kernel_mul(self.kernel_mul)
             .with_kernel_num(self.kernel_num)
-            .with_bandwidth(bandwidth)
+            .with_bandwidth(self.kernel_bandwidth())
             .with_estimator(self.estimator)
             .try_init()
     }
@@ -221,6 +267,9 @@ impl TrainConfig {
                 self.batch_size,
                 self.target_batch()
             ));
+        }
+        if self.transfer == Transfer::Dann && self.dann_hidden == 0 {
+            return invalid("dann_hidden must be at least 1, got 0".into());
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return invalid(format!("lr must be a finite number > 0, got {}", self.lr));
@@ -287,6 +336,38 @@ mod tests {
         assert_eq!(
             (c.lambda, c.kernel, c.mmd_on),
             (0.5, Kernel::Linear, MmdOn::Logits)
+        );
+    }
+
+    #[test]
+    fn every_transfer_method_has_one_lowercase_name() {
+        for method in Transfer::ALL {
+            let name = method.name();
+            let toml: TrainConfig = toml::from_str(&format!("transfer = \"{name}\"")).unwrap();
+            assert_eq!(toml.transfer, method);
+            assert_eq!(
+                serde_json::to_string(&method).unwrap(),
+                format!("\"{name}\"")
+            );
+            assert_eq!(
+                <Transfer as clap::ValueEnum>::from_str(name, false),
+                Ok(method)
+            );
+        }
+        let err = toml::from_str::<TrainConfig>("transfer = \"dan\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("dan") && err.contains("coral"), "{err}");
+        let bad = TrainConfig {
+            transfer: Transfer::Dann,
+            dann_hidden: 0,
+            ..TrainConfig::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("dann_hidden must be at least 1, got 0")
         );
     }
 

@@ -5,6 +5,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::atomic::write_atomic;
+use super::config::Transfer;
 
 /// What one epoch measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,17 +30,17 @@ pub struct EpochMetrics {
     pub seconds: f64,
 }
 
-const HEADER: &str =
-    "epoch,clf_loss,transfer_loss,total_loss,lambda,lr,source_accuracy,target_accuracy,seconds";
+const HEADER: &str = "epoch,transfer,clf_loss,transfer_loss,total_loss,lambda,lr,source_accuracy,target_accuracy,seconds";
 
-/// Renders the metrics as CSV with a header line.
-pub fn to_csv(rows: &[EpochMetrics]) -> String {
+/// Renders the metrics of a run with the `transfer` loss as CSV with a header line.
+pub fn to_csv(rows: &[EpochMetrics], transfer: Transfer) -> String {
     let mut out = String::from(HEADER);
     out.push('\n');
     for r in rows {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{:.3}\n",
+            "{},{},{},{},{},{},{},{},{},{:.3}\n",
             r.epoch,
+            transfer.name(),
             r.clf_loss,
             r.transfer_loss,
             r.total_loss,
@@ -54,8 +55,8 @@ pub fn to_csv(rows: &[EpochMetrics]) -> String {
 }
 
 /// Writes `metrics.csv` atomically.
-pub fn write_csv(path: &Path, rows: &[EpochMetrics]) -> std::io::Result<()> {
-    write_atomic(path, to_csv(rows).as_bytes())
+pub fn write_csv(path: &Path, rows: &[EpochMetrics], transfer: Transfer) -> std::io::Result<()> {
+    write_atomic(path, to_csv(rows, transfer).as_bytes())
 }
 
 #[cfg(test)]
@@ -75,11 +76,14 @@ mod tests {
             target_accuracy: 0.6,
             seconds: 1.23456,
         };
-        let csv = to_csv(&[row.clone(), EpochMetrics { epoch: 2, ..row }]);
+        let csv = to_csv(
+            &[row.clone(), EpochMetrics { epoch: 2, ..row }],
+            Transfer::Coral,
+        );
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0], HEADER);
-        assert_eq!(lines[1], "1,0.5,0.25,0.75,1,0.01,0.9,0.6,1.235");
-        assert!(lines[2].starts_with("2,"));
+        assert_eq!(lines[1], "1,coral,0.5,0.25,0.75,1,0.01,0.9,0.6,1.235");
+        assert!(lines[2].starts_with("2,coral,"));
     }
 }

@@ -17,8 +17,10 @@ use serde::{Deserialize, Serialize};
 use super::checkpoint::{CheckpointError, CheckpointParts};
 use super::config::{ConfigError, TrainConfig, Transfer};
 use super::metrics::{EpochMetrics, write_csv};
+use super::model::TrainModel;
 use super::optimizer::RunOptimizer;
 use super::report;
+use super::transfer::TransferLoss;
 use crate::datasets::{BatchLoader, Dataset, LoaderState};
 
 /// The data of one run: labelled source training set, unlabelled target training set, and the
@@ -41,7 +43,7 @@ pub struct Summary {
     pub target_accuracy: f64,
     /// Accuracy on the source test set after the last epoch.
     pub source_accuracy: f64,
-    /// The transfer loss used (`none` or `mmd`).
+    /// The transfer loss used (`none`, `mmd`, `lmmd`, `jmmd`, `coral`, `dann` or `bnm`).
     pub transfer: Transfer,
     /// Source domain.
     pub source: String,
@@ -145,6 +147,10 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
 /// Trains with `config` on `data`, writing `metrics.csv`, `checkpoint.bin`, `config.json`,
 /// `summary.json` and the pictures into `out`. With `options.resume`, continues from
 /// `out/checkpoint.bin`; a resumed run ends with the same weights as an uninterrupted one.
+///
+/// Each step computes `clf_loss + lambda * transfer` on a labelled source batch and, unless the
+/// run is source-only, an unlabelled target batch ([`TransferLoss`] says which outputs each
+/// method compares); for DANN the domain discriminator is trained by the same optimiser.
 /// Returns `None` when `options.stop_after` stopped the run before its last epoch.
 pub fn train<B: AutodiffBackend>(
     config: &TrainConfig,
@@ -164,10 +170,17 @@ pub fn train<B: AutodiffBackend>(
     let checkpoint_path = out.join(CHECKPOINT);
     let model_config = model_config(config, &data.source_train);
     model_config.validate()?;
+    let transfer_loss = TransferLoss::new(config, data.source_train.classes.len())?;
 
     B::seed(device, config.seed);
-    let mut model: DaNet<B> = model_config.try_init(device)?;
-    let mut optim = RunOptimizer::<B, DaNet<B>>::new(config);
+    let net: DaNet<B> = model_config.try_init(device)?;
+    let mut model = TrainModel {
+        net,
+        discriminator: transfer_loss
+            .as_ref()
+            .and_then(|transfer| transfer.discriminator(device)),
+    };
+    let mut optim = RunOptimizer::<B, TrainModel<B>>::new(config);
     let mut source_loader =
         BatchLoader::new(data.source_train.len(), config.batch_size, config.seed);
     let mut target_loader = BatchLoader::new(
@@ -182,14 +195,31 @@ pub fn train<B: AutodiffBackend>(
         let parts = CheckpointParts::<TrainState>::load(&checkpoint_path)?;
         let state = parts.header;
         check_resumable(&state, config, &model_config, &checkpoint_path)?;
+        let mismatch = |reason: String| CheckpointError::Mismatch {
+            path: checkpoint_path.clone(),
+            reason,
+        };
         let recorder = BinBytesRecorder::<FullPrecisionSettings>::default();
-        let record = Recorder::<B>::load(&recorder, parts.model, device).map_err(|e| {
-            CheckpointError::Mismatch {
-                path: checkpoint_path.clone(),
-                reason: e.to_string(),
+        let record = Recorder::<B>::load(&recorder, parts.model, device)
+            .map_err(|e| mismatch(e.to_string()))?;
+        let discriminator = match (model.discriminator, parts.discriminator) {
+            (None, None) => None,
+            (Some(discriminator), Some(bytes)) => {
+                let record = Recorder::<B>::load(&recorder, bytes, device)
+                    .map_err(|e| mismatch(format!("domain discriminator: {e}")))?;
+                Some(discriminator.load_record(record))
             }
-        })?;
-        model = model.load_record(record);
+            (Some(_), None) => {
+                return Err(mismatch("it holds no domain discriminator".into()).into());
+            }
+            (None, Some(_)) => {
+                return Err(mismatch("it holds a domain discriminator".into()).into());
+            }
+        };
+        model = TrainModel {
+            net: model.net.load_record(record),
+            discriminator,
+        };
         optim = optim
             .load_bytes(parts.optimizer, device)
             .map_err(|reason| CheckpointError::Mismatch {
@@ -203,9 +233,6 @@ pub fn train<B: AutodiffBackend>(
     }
     config_file(config, out)?;
 
-    let mmd = config
-        .mmd_loss()
-        .map_err(|e| ConfigError::Invalid(e.to_string()))?;
     let ce = CrossEntropyLossConfig::new().init(device);
     let steps = source_loader.batches_per_epoch();
     let total_steps = (config.epochs * steps) as f64;
@@ -239,24 +266,24 @@ pub fn train<B: AutodiffBackend>(
             let (source_images, source_labels) = data
                 .source_train
                 .batch::<B>(&source_loader.next_batch(), device);
-            let output = model.forward(source_images);
-            let clf = ce.forward(output.logits.clone(), source_labels);
-            let (loss, transfer) = match config.transfer {
-                Transfer::None => (clf.clone(), None),
-                Transfer::Mmd => {
-                    let (target_images, _) = data
-                        .target_train
-                        .batch::<B>(&target_loader.next_batch(), device);
-                    let target_output = model.forward(target_images);
-                    let transfer = mmd.forward(
-                        config.mmd_on.select(&output),
-                        config.mmd_on.select(&target_output),
-                    );
-                    (
-                        clf.clone() + transfer.clone().mul_scalar(lambda),
-                        Some(transfer),
-                    )
-                }
+            let output = model.net.forward(source_images);
+            let clf = ce.forward(output.logits.clone(), source_labels.clone());
+            let transfer = transfer_loss.as_ref().map(|transfer_loss| {
+                let (target_images, _) = data
+                    .target_train
+                    .batch::<B>(&target_loader.next_batch(), device);
+                let target_output = model.net.forward(target_images);
+                transfer_loss.forward(
+                    &output,
+                    &target_output,
+                    source_labels,
+                    model.discriminator.as_ref(),
+                    p,
+                )
+            });
+            let loss = match &transfer {
+                Some(transfer) => clf.clone() + transfer.clone().mul_scalar(lambda),
+                None => clf.clone(),
             };
             let values = scalars(&[Some(loss.clone()), Some(clf), transfer]);
             let (total, clf_value, transfer_value) = (values[0], values[1], values[2]);
@@ -278,7 +305,7 @@ pub fn train<B: AutodiffBackend>(
             bar.inc(1);
             bar.set_message(format!("epoch {} loss {total:.4}", epoch + 1));
         }
-        let inference = model.valid();
+        let inference = model.net.valid();
         let source_accuracy = accuracy(&inference, &data.source_test, device);
         let target_accuracy = accuracy(&inference, &data.target_test, device);
         let n = steps as f64;
@@ -302,7 +329,7 @@ pub fn train<B: AutodiffBackend>(
             100.0 * target_accuracy
         ));
         let metrics_path = out.join("metrics.csv");
-        write_csv(&metrics_path, &metrics).map_err(io_err(&metrics_path))?;
+        write_csv(&metrics_path, &metrics, config.transfer).map_err(io_err(&metrics_path))?;
         let state = TrainState {
             config: config.clone(),
             model: model_config.clone(),
@@ -312,12 +339,17 @@ pub fn train<B: AutodiffBackend>(
             metrics: metrics.clone(),
         };
         let recorder = BinBytesRecorder::<FullPrecisionSettings>::default();
-        let model_bytes = Recorder::<B>::record(&recorder, model.clone().into_record(), ())
+        let model_bytes = Recorder::<B>::record(&recorder, model.net.clone().into_record(), ())
             .expect("in-memory recording cannot fail");
+        let discriminator_bytes = model.discriminator.clone().map(|discriminator| {
+            Recorder::<B>::record(&recorder, discriminator.into_record(), ())
+                .expect("in-memory recording cannot fail")
+        });
         CheckpointParts {
             header: state,
             model: model_bytes,
             optimizer: optim.to_bytes(),
+            discriminator: discriminator_bytes,
         }
         .save(&checkpoint_path)?;
     }
@@ -351,7 +383,7 @@ pub fn train<B: AutodiffBackend>(
             .as_bytes(),
     )
     .map_err(io_err(&summary_path))?;
-    report::write_pictures(out, &metrics, &model.valid(), data, config, device)?;
+    report::write_pictures(out, &metrics, &model.net.valid(), data, config, device)?;
     Ok(Some(summary))
 }
 

@@ -9,7 +9,8 @@ pub enum LambdaSchedule {
     /// `lambda` throughout.
     Constant,
     /// `lambda * (2 / (1 + exp(-gamma p)) - 1)`: 0 at the start, close to `lambda` at the end
-    /// (Ganin & Lempitsky's ramp, also DeepDA's), so early noisy features are not aligned.
+    /// (Ganin & Lempitsky's ramp, [`mmd_core::dann_coefficient`], also DeepDA's), so early noisy
+    /// features are not aligned.
     Ramp,
 }
 
@@ -18,7 +19,7 @@ impl LambdaSchedule {
     pub fn weight(self, lambda: f64, gamma: f64, p: f64) -> f64 {
         match self {
             LambdaSchedule::Constant => lambda,
-            LambdaSchedule::Ramp => lambda * (2.0 / (1.0 + (-gamma * p).exp()) - 1.0),
+            LambdaSchedule::Ramp => lambda * mmd_core::dann_coefficient(p, gamma),
         }
     }
 }
