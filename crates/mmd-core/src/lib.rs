@@ -29,6 +29,7 @@ mod error;
 mod estimator;
 mod gaussian;
 mod grad_reverse;
+mod host;
 mod jmmd;
 mod kernel;
 mod lmmd;

@@ -2,6 +2,7 @@
 //!
 //! Also home of the Gaussian kernel matrix that [`crate::jmmd`] multiplies across layers.
 
+pub(crate) use crate::host::{like, to_f64};
 use burn::config::Config;
 use burn::tensor::{Bool, Int, Tensor, TensorData, backend::Backend};
 
@@ -336,11 +337,11 @@ impl GaussianFamily {
             Bandwidth::Mean => mean(dist),
             Bandwidth::Median => {
                 let values = to_f64(dist.clone());
-                let mut pairs: Vec<f64> = (0..rows)
+                let pairs: Vec<f64> = (0..rows)
                     .flat_map(|i| (i + 1..rows).map(move |j| (i, j)))
                     .map(|(i, j)| values[i * rows + j])
                     .collect();
-                match median(&mut pairs) {
+                match crate::bandwidth::median(pairs) {
                     Some(median) if median > 0.0 => like(&dist, TensorData::from([median])),
                     _ => mean(dist),
                 }
@@ -350,20 +351,6 @@ impl GaussianFamily {
         let zero = base.clone().lower_equal_elem(0.0);
         base.mask_fill(zero, 1.0)
     }
-}
-
-/// Median of `values` (mean of the two middle ones for an even count); `None` when empty.
-fn median(values: &mut [f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_unstable_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    Some(if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        (values[mid - 1] + values[mid]) / 2.0
-    })
 }
 
 /// `D_ij = ||z_i - z_j||^2` for the rows of `pooled` (`[N, d]` to `[N, N]`) by one matrix
@@ -381,26 +368,6 @@ pub(crate) fn pairwise_sq_distances<B: Backend>(pooled: Tensor<B, 2>) -> Tensor<
     let dist = dist.mask_fill(negative, 0.0);
     let diagonal = Tensor::<B, 2, Bool>::diag_mask([rows, rows], 0, &dist.device()).bool_not();
     dist.mask_fill(diagonal, 0.0)
-}
-
-/// A float tensor holding `data`, on the device and in the float type of `template` (burn 0.21
-/// otherwise uses the device's default float type, which `NdArray<f32>` and `NdArray<f64>`
-/// share within a process).
-pub(crate) fn like<B: Backend, const D: usize, const D2: usize>(
-    template: &Tensor<B, D>,
-    data: TensorData,
-) -> Tensor<B, D2> {
-    Tensor::from_data(data, (&template.device(), template.dtype()))
-}
-
-/// The values of `tensor`, detached, on the host, row-major.
-pub(crate) fn to_f64<B: Backend, const D: usize>(tensor: Tensor<B, D>) -> Vec<f64> {
-    tensor
-        .detach()
-        .into_data()
-        .convert::<f64>()
-        .to_vec::<f64>()
-        .expect("converted to f64")
 }
 
 #[cfg(test)]

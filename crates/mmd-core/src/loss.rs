@@ -8,6 +8,7 @@ use crate::distance::{pairwise_sq_distances, row_sq_distances};
 use crate::error::MmdError;
 use crate::estimator::Estimator;
 use crate::gaussian::{GaussianKernels, gaussian_mmd};
+use crate::host::{like, to_f64};
 use crate::kernel::Kernel;
 
 /// Configuration of [`MmdLoss`]. The defaults are the seed's `MMDLoss()`.
@@ -346,18 +347,6 @@ fn linear_kernel<B: Backend>(
     }
 }
 
-/// A float tensor holding `data`, on the device and in the float type of `template`.
-///
-/// Burn 0.21 otherwise uses the device's default float type, which `NdArray<f32>` and
-/// `NdArray<f64>` share (the first one used in a process wins), so an f64 loss would silently
-/// mix in f32 constants.
-fn like<B: Backend, const D: usize, const D2: usize>(
-    template: &Tensor<B, D>,
-    data: TensorData,
-) -> Tensor<B, D2> {
-    Tensor::from_data(data, (&template.device(), template.dtype()))
-}
-
 /// Entries `i < j` of a square matrix, detached, on the host.
 fn upper_triangle<B: Backend>(matrix: Tensor<B, 2>) -> Vec<f64> {
     let [rows, _] = matrix.dims();
@@ -366,15 +355,6 @@ fn upper_triangle<B: Backend>(matrix: Tensor<B, 2>) -> Vec<f64> {
         .flat_map(|i| (i + 1..rows).map(move |j| (i, j)))
         .map(|(i, j)| values[i * rows + j])
         .collect()
-}
-
-fn to_f64<B: Backend, const D: usize>(tensor: Tensor<B, D>) -> Vec<f64> {
-    tensor
-        .detach()
-        .into_data()
-        .convert::<f64>()
-        .to_vec::<f64>()
-        .expect("converted to f64")
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //!
 //! See [`MmdTest`] for the method and [`MmdTestConfig`] for the options.
 
+use crate::bandwidth::median;
+pub(crate) use crate::host::to_f64;
 use burn::config::Config;
 use burn::tensor::{DType, IndexingUpdateOp, Int, Tensor, TensorData, backend::Backend};
 
@@ -519,21 +521,6 @@ impl SplitMix64 {
     }
 }
 
-/// Median of `values`, `None` when empty.
-fn median(mut values: Vec<f64>) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let (len, mid) = (values.len(), values.len() / 2);
-    let (lower, upper, _) = values.select_nth_unstable_by(mid, f64::total_cmp);
-    let upper = *upper;
-    if len % 2 == 1 {
-        return Some(upper);
-    }
-    let below = lower.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    Some((below + upper) / 2.0)
-}
-
 /// Machine epsilon of a float type (that of `f32` for anything unexpected).
 fn epsilon(dtype: DType) -> f64 {
     match dtype {
@@ -542,15 +529,6 @@ fn epsilon(dtype: DType) -> f64 {
         DType::BF16 => 7.812_5e-3,
         _ => f64::from(f32::EPSILON),
     }
-}
-
-/// The values of a tensor on the host, in f64.
-pub(crate) fn to_f64<B: Backend, const D: usize>(tensor: Tensor<B, D>) -> Vec<f64> {
-    tensor
-        .into_data()
-        .convert::<f64>()
-        .to_vec::<f64>()
-        .expect("converted to f64")
 }
 
 #[cfg(test)]
