@@ -65,6 +65,9 @@ pub enum MmdImpl {
     /// `mmd-core` with `fast_gaussian` off: one exponential per kernel instead of one
     /// exponential and repeated squarings; quadratic Gaussian variants only.
     OursExpPerKernel,
+    /// `mmd-core`, the forward pass alone (no autodiff): beside `ours` it splits the time
+    /// between the forward and the backward pass.
+    OursForward,
     /// The seed's algorithm in Burn ([`seed_gaussian_mmd`]); Gaussian biased only.
     Naive,
 }
@@ -75,6 +78,7 @@ impl MmdImpl {
         match self {
             MmdImpl::Ours => "ours",
             MmdImpl::OursExpPerKernel => "ours-exp-per-kernel",
+            MmdImpl::OursForward => "ours-forward",
             MmdImpl::Naive => "naive",
         }
     }
@@ -82,7 +86,7 @@ impl MmdImpl {
     /// Why this implementation cannot compute `variant`, or `None` when it can.
     pub fn unsupported(self, variant: MmdVariant) -> Option<String> {
         match self {
-            MmdImpl::Ours => None,
+            MmdImpl::Ours | MmdImpl::OursForward => None,
             MmdImpl::OursExpPerKernel if !variant.is_quadratic_gaussian() => Some(format!(
                 "ours-exp-per-kernel is for the quadratic Gaussian losses only, got variant {}",
                 variant.name()
@@ -144,24 +148,35 @@ pub fn run<B: AutodiffBackend>(args: &MmdArgs, device: &B::Device) -> Value {
     let config = args.variant.config();
     let loss = match args.implementation {
         MmdImpl::OursExpPerKernel => config.with_fast_gaussian(false),
-        MmdImpl::Ours | MmdImpl::Naive => config,
+        MmdImpl::Ours | MmdImpl::OursForward | MmdImpl::Naive => config,
     }
     .init();
-    let summary: Summary = measure(args.sampling.sampling(), || {
-        let x = Tensor::<B, 2>::from_inner(source.clone()).require_grad();
-        let y = Tensor::<B, 2>::from_inner(target.clone()).require_grad();
-        let value = match args.implementation {
-            MmdImpl::Ours | MmdImpl::OursExpPerKernel => loss.forward(x.clone(), y.clone()),
-            MmdImpl::Naive => seed_gaussian_mmd(x.clone(), y.clone(), 2.0, 5),
-        };
-        let grads = value.backward();
-        let grad_x = x.grad(&grads).expect("source gradient");
-        let grad_y = y.grad(&grads).expect("target gradient");
-        let scalar: f64 = value.into_scalar().elem();
-        assert!(scalar.is_finite(), "the loss is not finite: {scalar}");
-        sync::<B>(device);
-        drop((grad_x, grad_y));
-    });
+    let summary: Summary = if args.implementation == MmdImpl::OursForward {
+        measure(args.sampling.sampling(), || {
+            let value = loss.forward(source.clone(), target.clone());
+            let scalar: f64 = value.into_scalar().elem();
+            assert!(scalar.is_finite(), "the loss is not finite: {scalar}");
+            sync::<B::InnerBackend>(device);
+        })
+    } else {
+        measure(args.sampling.sampling(), || {
+            let x = Tensor::<B, 2>::from_inner(source.clone()).require_grad();
+            let y = Tensor::<B, 2>::from_inner(target.clone()).require_grad();
+            let value = match args.implementation {
+                MmdImpl::Ours | MmdImpl::OursExpPerKernel | MmdImpl::OursForward => {
+                    loss.forward(x.clone(), y.clone())
+                }
+                MmdImpl::Naive => seed_gaussian_mmd(x.clone(), y.clone(), 2.0, 5),
+            };
+            let grads = value.backward();
+            let grad_x = x.grad(&grads).expect("source gradient");
+            let grad_y = y.grad(&grads).expect("target gradient");
+            let scalar: f64 = value.into_scalar().elem();
+            assert!(scalar.is_finite(), "the loss is not finite: {scalar}");
+            sync::<B>(device);
+            drop((grad_x, grad_y));
+        })
+    };
     json!({
         "group": "mmd",
         "implementation": args.implementation.name(),
@@ -245,6 +260,16 @@ mod tests {
         for implementation in MmdImpl::value_variants().iter().copied() {
             let row = run::<WgpuTrain>(&args(implementation, MmdVariant::GaussianBiased), &device);
             assert_eq!(row["implementation"], implementation.name());
+            assert_eq!(row["samples"], 2);
+        }
+    }
+
+    #[test]
+    fn forward_only_runs_every_variant() {
+        let device = Default::default();
+        for variant in MmdVariant::value_variants() {
+            let row = run::<TestBackend>(&args(MmdImpl::OursForward, *variant), &device);
+            assert_eq!(row["implementation"], "ours-forward");
             assert_eq!(row["samples"], 2);
         }
     }

@@ -3,88 +3,22 @@
 //! uninterrupted one, a diverging run stops without touching the last good checkpoint, and
 //! damaged checkpoints are clear errors.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 use burn::module::Module;
 use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::{Tensor, TensorData};
 use burn_ndarray::NdArray;
+use common::{CLASSES, config, data, domain, out_dir, write_csv};
 use da_models::{DaNet, DaNetConfig, DomainDiscriminatorConfig};
 use da_train::backend::NdarrayTrain;
-use da_train::datasets::Dataset;
 use da_train::train::{
-    CheckpointParts, LrSchedule, OptimizerKind, RunData, RunOptions, Summary, TrainConfig,
-    TrainError, Transfer, train,
+    CheckpointParts, OptimizerKind, RunData, RunOptions, Summary, TrainConfig, TrainError,
+    Transfer, train,
 };
-
-const SIDE: usize = 8;
-const CLASSES: usize = 3;
-
-/// Class `c` lights up the `c`-th horizontal band; `shift` brightens the whole image (the domain
-/// shift); `seed` varies the noise.
-fn domain(count: usize, shift: f32, seed: u64) -> Dataset {
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let mut noise = move || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((state >> 33) as f32 / (1u64 << 31) as f32 - 0.5) * 0.4
-    };
-    let mut images = Vec::with_capacity(count * SIDE * SIDE);
-    let mut labels = Vec::with_capacity(count);
-    for i in 0..count {
-        let class = i % CLASSES;
-        for row in 0..SIDE {
-            for _ in 0..SIDE {
-                let on = row * CLASSES / SIDE == class;
-                images.push((if on { 0.8 } else { 0.1 } + shift + noise()).clamp(0.0, 1.0));
-            }
-        }
-        labels.push(class);
-    }
-    Dataset {
-        images,
-        labels,
-        channels: 1,
-        height: SIDE,
-        width: SIDE,
-        classes: (0..CLASSES).map(|c| c.to_string()).collect(),
-    }
-}
-
-fn data() -> RunData {
-    RunData {
-        source_train: domain(96, 0.0, 1),
-        source_test: domain(30, 0.0, 2),
-        target_train: domain(60, 0.15, 3),
-        target_test: domain(30, 0.15, 4),
-    }
-}
-
-fn config(epochs: usize) -> TrainConfig {
-    TrainConfig {
-        image_size: SIDE,
-        bottleneck: 16,
-        epochs,
-        batch_size: 16,
-        target_batch_size: Some(12),
-        optimizer: OptimizerKind::Adam,
-        lr: 3e-3,
-        lr_schedule: LrSchedule::Constant,
-        transfer: Transfer::Mmd,
-        lambda: 0.3,
-        ..TrainConfig::default()
-    }
-}
-
-fn out_dir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("train-e2e-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
 
 /// Burn's backend random generator is global to the process: runs that draw from it (weight
 /// initialisation, dropout) must not interleave, or they stop being reproducible.
@@ -168,6 +102,29 @@ fn metrics(dir: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
             (fields[1].to_string(), numbers)
         })
         .unzip()
+}
+
+/// LMMD weights the target by its predictions: with its default (slow) ramp the classifier
+/// learns first; a weight that rises as fast as DANN's made it collapse to one class.
+#[test]
+fn lmmd_with_its_default_ramp_learns() {
+    let _serial = serial();
+    let out = out_dir("lmmd-ramp");
+    let config = TrainConfig {
+        transfer: Transfer::Lmmd,
+        lambda: 1.0,
+        ..config(6)
+    };
+    assert_eq!(config.gamma, None);
+    let summary = run(&config, &data(), &out, false).unwrap();
+    assert!(summary.source_accuracy > 0.8, "{summary:?}");
+    assert!(
+        summary.target_accuracy > 1.0 / CLASSES as f64 + 0.2,
+        "{summary:?}"
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    assert_eq!(saved["gamma"], 1.0, "config.json records the gamma used");
 }
 
 #[test]
@@ -258,19 +215,6 @@ fn a_bad_transfer_value_exits_2_naming_the_accepted_ones() {
         stderr.contains("none, mmd, lmmd, jmmd, coral, dann, bnm"),
         "{stderr}"
     );
-}
-
-/// Writes a domain as a CSV of pixels with the label last.
-fn write_csv(path: &Path, domain: &Dataset) {
-    let pixels = domain.channels * domain.height * domain.width;
-    let mut text = String::new();
-    for (image, label) in domain.images.chunks(pixels).zip(&domain.labels) {
-        for value in image {
-            text.push_str(&format!("{value},"));
-        }
-        text.push_str(&format!("{label}\n"));
-    }
-    std::fs::write(path, text).unwrap();
 }
 
 #[test]

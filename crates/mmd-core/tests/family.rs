@@ -259,6 +259,12 @@ fn f32_matches_the_numpy_reference() {
     run_all::<F32>(1e-5);
 }
 
+#[cfg(feature = "test-wgpu")]
+#[test]
+fn wgpu_f32_matches_the_numpy_reference() {
+    run_all::<common::Gpu>(1e-5);
+}
+
 // ---------------------------------------------------------------- properties
 
 /// Plain (non-autodiff) f64 value of a `[1]` loss.

@@ -64,7 +64,8 @@ impl fmt::Display for Shape {
 pub struct Case {
     /// `mmd`, `cnn` or `exp`.
     pub group: String,
-    /// `ours`, `ours-exp-per-kernel` (`mmd-core` without its Gaussian fast path), `naive` (the
+    /// `ours`, `ours-exp-per-kernel` (`mmd-core` without its Gaussian fast path),
+    /// `ours-forward` (`mmd-core`'s forward pass alone), `naive` (the
     /// seed's algorithm in Burn), `torch-seed`, `torch-matmul`, `torch`; `burn` for `exp`.
     pub implementation: String,
     /// MMD: `gaussian-biased`, `gaussian-unbiased`, `linear`, `linear-time`; CNN:
@@ -108,7 +109,8 @@ impl Case {
     /// How many exponentials the forward pass of a quadratic Gaussian MMD case of da-bench
     /// computes: one per entry of the `(n+m) x (n+m)` kernel matrix for `ours` (with the default
     /// `kernel_mul` 2 the other kernels are squarings of it), [`KERNEL_NUM`] per entry for
-    /// `ours-exp-per-kernel` and `naive`. `None` for every other case.
+    /// `ours-exp-per-kernel` and `naive` (`ours-forward` computes the same as `ours`). `None` for
+    /// every other case.
     pub fn exponentials(&self) -> Option<u64> {
         let Shape::Mmd { n, m, .. } = self.shape else {
             return None;
@@ -118,7 +120,7 @@ impl Case {
         }
         let entries = ((n + m) as u64).pow(2);
         match self.implementation.as_str() {
-            "ours" => Some(entries),
+            "ours" | "ours-forward" => Some(entries),
             "ours-exp-per-kernel" | "naive" => Some(KERNEL_NUM * entries),
             _ => None,
         }
@@ -264,10 +266,13 @@ pub const MMD_VARIANTS: [&str; 4] = [
 pub const QUADRATIC_GAUSSIAN_VARIANTS: [&str; 2] = ["gaussian-biased", "gaussian-unbiased"];
 
 /// The da-bench MMD implementations and the losses each computes: `mmd-core` (`ours`), the same
-/// without its Gaussian fast path (`ours-exp-per-kernel`) and the seed's algorithm (`naive`).
-pub const MMD_IMPLEMENTATIONS: [(&str, &[&str]); 3] = [
+/// without its Gaussian fast path (`ours-exp-per-kernel`), its forward pass alone
+/// (`ours-forward`, which splits the time between forward and backward) and the seed's
+/// algorithm (`naive`).
+pub const MMD_IMPLEMENTATIONS: [(&str, &[&str]); 4] = [
     ("ours", &MMD_VARIANTS),
     ("ours-exp-per-kernel", &QUADRATIC_GAUSSIAN_VARIANTS),
+    ("ours-forward", &["gaussian-biased"]),
     ("naive", &["gaussian-biased"]),
 ];
 
@@ -359,13 +364,18 @@ impl Grid {
     }
 }
 
-/// The cases whose id contains `filter` (all of them without a filter), plus the exp case of
-/// every backend where a selected case needs its throughput ([`Case::exponentials`]).
+/// The cases whose id contains `filter`, or one of its comma-separated parts (all of them
+/// without a filter), plus the exp case of every backend where a selected case needs its
+/// throughput ([`Case::exponentials`]).
 pub fn select(cases: Vec<Case>, filter: Option<&str>) -> Vec<Case> {
-    let Some(part) = filter else {
+    let Some(filter) = filter else {
         return cases;
     };
-    let matches = |case: &Case| case.id().contains(part);
+    let parts: Vec<&str> = filter.split(',').filter(|p| !p.is_empty()).collect();
+    let matches = |case: &Case| {
+        let id = case.id();
+        parts.iter().any(|part| id.contains(part))
+    };
     let needs_exp: Vec<String> = cases
         .iter()
         .filter(|c| matches(c) && c.exponentials().is_some())
@@ -418,8 +428,9 @@ mod tests {
     #[test]
     fn full_grid_has_every_case_once() {
         let cases = Grid::full().cases("ndarray");
-        // exp; 4 losses + 2 exp-per-kernel + naive, 4 sizes x 3 widths; 2 networks x 2 modes.
-        assert_eq!(cases.len(), 1 + 7 * 12 + 4);
+        // exp; 4 losses + 2 exp-per-kernel + forward + naive, 4 sizes x 3 widths; 2 networks x
+        // 2 modes.
+        assert_eq!(cases.len(), 1 + 8 * 12 + 4);
         assert_eq!(cases[0].id(), "exp/burn/exp/ndarray/elements=4194304");
         let mut ids: Vec<String> = cases.iter().map(Case::id).collect();
         ids.sort();
@@ -442,6 +453,11 @@ mod tests {
             "no exp case"
         );
         assert_eq!(select(cases.clone(), Some("exp/")).len(), 1);
+        assert_eq!(
+            select(cases.clone(), Some("/naive/,cnn/")).len(),
+            1 + 4 + 4,
+            "either part"
+        );
         assert_eq!(select(cases.clone(), None).len(), cases.len());
         assert!(select(cases, Some("no such case")).is_empty());
     }
@@ -482,6 +498,7 @@ mod tests {
         };
         assert_eq!(of("ours", "gaussian-biased"), Some(9216));
         assert_eq!(of("ours", "gaussian-unbiased"), Some(9216));
+        assert_eq!(of("ours-forward", "gaussian-biased"), Some(9216));
         assert_eq!(of("ours-exp-per-kernel", "gaussian-biased"), Some(5 * 9216));
         assert_eq!(of("naive", "gaussian-biased"), Some(5 * 9216));
         assert_eq!(of("ours", "linear"), None);

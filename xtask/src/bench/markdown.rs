@@ -295,6 +295,10 @@ pub fn report(header: &Header, rows: &[Row]) -> String {
         out.push_str("\n## MMD forward + backward\n\n");
         out.push_str(&mmd_table(rows));
     }
+    if let Some(breakdown) = super::breakdown::table(rows) {
+        out.push_str("\n## Where the time goes (Gaussian biased MMD, `ours`)\n\n");
+        out.push_str(&breakdown);
+    }
     if has("cnn") {
         out.push_str("\n## CNN training step (forward, backward, Adam step)\n\n");
         out.push_str(&cnn_table(rows));

@@ -9,6 +9,7 @@
 //! on. Cases whose estimated memory exceeds the cap (half of `MemAvailable` by default) are
 //! skipped before they start, so that the machine does not swap.
 
+mod breakdown;
 mod case;
 mod child;
 mod machine;
@@ -42,7 +43,8 @@ pub struct BenchArgs {
     /// Also run bench/pytorch/bench_seed.py (PyTorch CPU) and add a `ours / torch` column.
     #[arg(long)]
     pub compare_pytorch: bool,
-    /// Only the cases whose id contains this text (see --list).
+    /// Only the cases whose id contains this text, or one of several separated by commas
+    /// (see --list).
     #[arg(long)]
     pub filter: Option<String>,
     /// Samples per case (default 15 for MMD and 10 for CNN cases, 3 with --quick).

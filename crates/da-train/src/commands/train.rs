@@ -102,7 +102,8 @@ pub struct ConfigArgs {
     /// Transfer weight schedule.
     #[arg(long, value_enum)]
     pub lambda_schedule: Option<LambdaSchedule>,
-    /// Steepness of the ramp schedule.
+    /// Steepness of the ramp schedule and of DANN's reversal coefficient (default: 1 for LMMD,
+    /// 10 for the other methods).
     #[arg(long)]
     pub gamma: Option<f64>,
     /// Optimiser.
@@ -166,8 +167,7 @@ impl ConfigArgs {
             bandwidth,
             dann_hidden,
             lambda,
-            lambda_schedule,
-            gamma
+            lambda_schedule
         );
         set!(
             optimizer,
@@ -187,6 +187,9 @@ impl ConfigArgs {
         }
         if self.data_dir.is_some() {
             c.data_dir = self.data_dir.clone();
+        }
+        if self.gamma.is_some() {
+            c.gamma = self.gamma;
         }
         if self.fix_sigma.is_some() {
             c.fix_sigma = self.fix_sigma;

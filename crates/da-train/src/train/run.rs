@@ -160,6 +160,8 @@ pub fn train<B: AutodiffBackend>(
     device: &B::Device,
 ) -> Result<Option<Summary>, TrainError> {
     config.validate()?;
+    // Method-dependent defaults, filled in once: config.json and the checkpoint record them.
+    let config = &config.resolved();
     if data.source_train.classes != data.target_test.classes {
         return Err(TrainError::Data(format!(
             "source classes {:?} and target classes {:?} differ",
@@ -261,7 +263,7 @@ pub fn train<B: AutodiffBackend>(
             let p = (epoch * steps + step) as f64 / total_steps;
             lambda = config
                 .lambda_schedule
-                .weight(config.lambda, config.gamma, p);
+                .weight(config.lambda, config.gamma(), p);
             lr = config.lr_schedule.rate(config.lr, p);
             let (source_images, source_labels) = data
                 .source_train

@@ -88,7 +88,7 @@ impl TransferLoss {
         Ok(Some(Self {
             method,
             mmd_on: config.mmd_on,
-            gamma: config.gamma,
+            gamma: config.gamma(),
         }))
     }
 

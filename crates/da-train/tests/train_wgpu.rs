@@ -1,0 +1,228 @@
+//! Every transfer method on burn-wgpu (needs a Vulkan, Metal or DX12 adapter; CI uses Mesa's
+//! lavapipe): each loss and its gradients agree with ndarray on the same inputs and weights, and
+//! each method trains end to end, checkpoints and evaluates.
+#![cfg(feature = "wgpu")]
+
+mod common;
+
+use burn::module::Module;
+use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{Int, Tensor, TensorData};
+use da_models::{DaOutput, DomainDiscriminator};
+use da_train::backend::{NdarrayTrain, WgpuTrain};
+use da_train::train::{
+    CheckpointParts, LambdaSchedule, RunOptions, TrainConfig, Transfer, TransferLoss, train,
+};
+
+const ROWS_SOURCE: usize = 10;
+const ROWS_TARGET: usize = 7;
+const FEATURES: usize = 6;
+
+/// Keeps autotuning (seconds per new shape on a software driver) out of the tests; set before
+/// the first wgpu call of this test binary.
+fn wgpu_device() -> burn_wgpu::WgpuDevice {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        // SAFETY: runs once, before any thread of this binary reads the variable.
+        unsafe { std::env::set_var("CUBECL_AUTOTUNE_LEVEL", "minimal") };
+    });
+    burn_wgpu::WgpuDevice::default()
+}
+
+/// Deterministic values in about [-1, 1].
+fn values(count: usize, seed: u64) -> Vec<f32> {
+    (0..count)
+        .map(|i| (((i as u64 * 2654435761 + seed * 40503) % 1000) as f32 / 500.0 - 1.0) * 0.9)
+        .collect()
+}
+
+fn matrix<B: AutodiffBackend>(
+    rows: usize,
+    cols: usize,
+    seed: u64,
+    device: &B::Device,
+) -> Tensor<B, 2> {
+    Tensor::<B, 2>::from_data(
+        TensorData::new(values(rows * cols, seed), [rows, cols]),
+        device,
+    )
+    .require_grad()
+}
+
+fn to_vec<B: burn::tensor::backend::Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().to_vec::<f32>().unwrap()
+}
+
+/// The loss value, then the gradients with respect to the source and target features and
+/// logits, of `method` on fixed inputs (and, for DANN, the discriminator saved in `weights`).
+fn loss_and_grads<B: AutodiffBackend>(
+    method: Transfer,
+    weights: Option<&[u8]>,
+    device: &B::Device,
+) -> Vec<Vec<f32>> {
+    let config = TrainConfig {
+        transfer: method,
+        bottleneck: FEATURES,
+        dann_hidden: 8,
+        ..common::config(1)
+    };
+    let loss = TransferLoss::new(&config, common::CLASSES)
+        .unwrap()
+        .expect("a transfer method");
+    let discriminator: Option<DomainDiscriminator<B>> = loss.discriminator(device).map(|d| {
+        let bytes = weights
+            .expect("DANN needs the discriminator's weights")
+            .to_vec();
+        let record = BinBytesRecorder::<FullPrecisionSettings>::default()
+            .load(bytes, device)
+            .unwrap();
+        d.load_record(record)
+    });
+    let tensors = [
+        matrix::<B>(ROWS_SOURCE, FEATURES, 1, device),
+        matrix::<B>(ROWS_SOURCE, common::CLASSES, 2, device),
+        matrix::<B>(ROWS_TARGET, FEATURES, 3, device),
+        matrix::<B>(ROWS_TARGET, common::CLASSES, 4, device),
+    ];
+    let [sf, sl, tf, tl] = tensors.clone();
+    let labels: Vec<i64> = (0..ROWS_SOURCE as i64).map(|i| i % 3).collect();
+    let labels = Tensor::<B, 1, Int>::from_data(TensorData::new(labels, [ROWS_SOURCE]), device);
+    let value = loss.forward(
+        &DaOutput {
+            features: sf,
+            logits: sl,
+        },
+        &DaOutput {
+            features: tf,
+            logits: tl,
+        },
+        labels,
+        discriminator.as_ref(),
+        0.5,
+    );
+    let grads = value.backward();
+    let mut out = vec![to_vec(value)];
+    for tensor in &tensors {
+        out.push(
+            tensor
+                .grad(&grads)
+                .map(to_vec)
+                .unwrap_or_else(|| vec![0.0; tensor.dims().iter().product()]),
+        );
+    }
+    out
+}
+
+#[test]
+fn every_loss_and_its_gradients_match_ndarray() {
+    let device = wgpu_device();
+    let names = [
+        "loss",
+        "d/d source features",
+        "d/d source logits",
+        "d/d target features",
+        "d/d target logits",
+    ];
+    let mut failures = Vec::new();
+    for method in Transfer::ALL.into_iter().filter(|m| *m != Transfer::None) {
+        // DANN's discriminator: initialised once, the same weights on both backends.
+        let weights = (method == Transfer::Dann).then(|| {
+            let d = da_models::DomainDiscriminatorConfig::new(FEATURES)
+                .with_hidden(8)
+                .init::<NdarrayTrain>(&Default::default());
+            BinBytesRecorder::<FullPrecisionSettings>::default()
+                .record(d.into_record(), ())
+                .unwrap()
+        });
+        let cpu = loss_and_grads::<NdarrayTrain>(method, weights.as_deref(), &Default::default());
+        let gpu = loss_and_grads::<WgpuTrain>(method, weights.as_deref(), &device);
+        for ((name, a), b) in names.iter().zip(&cpu).zip(&gpu) {
+            let scale = a.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-3);
+            let worst = a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+            if worst.is_nan() || worst > 1e-4 * scale {
+                failures.push(format!(
+                    "{}: {name}: ndarray {a:?} vs wgpu {b:?} (largest difference {worst:.3e})",
+                    method.name()
+                ));
+            }
+        }
+        assert!(cpu[0][0].is_finite(), "{}: {:?}", method.name(), cpu[0]);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_method_trains_checkpoints_and_evaluates_on_wgpu() {
+    let device = wgpu_device();
+    let data = common::data();
+    let mut last = None;
+    for method in Transfer::ALL {
+        let out = common::out_dir(&format!("wgpu-{}", method.name()));
+        let config = TrainConfig {
+            transfer: method,
+            dann_hidden: 16,
+            lambda_schedule: LambdaSchedule::Constant,
+            ..common::config(1)
+        };
+        let summary = train::<WgpuTrain>(&config, &data, &out, RunOptions::default(), &device)
+            .unwrap_or_else(|err| panic!("{method:?}: {err}"))
+            .expect("ran to the last epoch");
+        assert_eq!(summary.transfer, method);
+        for accuracy in [summary.source_accuracy, summary.target_accuracy] {
+            assert!((0.0..=1.0).contains(&accuracy), "{method:?}: {summary:?}");
+        }
+        let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+        let row: Vec<f64> = csv
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .skip(2)
+            .map(|v| v.parse().unwrap())
+            .collect();
+        assert!(row.iter().all(|v| v.is_finite()), "{method:?}: {csv}");
+        assert_eq!(row[1] == 0.0, method == Transfer::None, "{method:?}: {csv}");
+        let parts =
+            CheckpointParts::<serde_json::Value>::load(&out.join("checkpoint.bin")).unwrap();
+        assert_eq!(
+            parts.discriminator.is_some(),
+            method == Transfer::Dann,
+            "{method:?}"
+        );
+        last = Some((out, summary));
+    }
+    // The last run's checkpoint, evaluated from the command line on the target test set: the
+    // accuracy the run reported.
+    let (out, summary) = last.unwrap();
+    let dir = common::out_dir("wgpu-eval");
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("target.csv");
+    common::write_csv(&target, &data.target_test);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_da-train"))
+        .env("CUBECL_AUTOTUNE_LEVEL", "minimal")
+        .args([
+            "eval",
+            "--checkpoint",
+            out.to_str().unwrap(),
+            "--data",
+            target.to_str().unwrap(),
+            "--backend",
+            "wgpu",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let eval: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(eval["images"], data.target_test.labels.len(), "{eval}");
+    let accuracy = eval["accuracy"].as_f64().unwrap();
+    assert!(
+        (accuracy - summary.target_accuracy).abs() < 1e-9,
+        "{eval} vs {summary:?}"
+    );
+}
