@@ -138,7 +138,7 @@ def parse_args(argv):
     parser.add_argument("--timeout-s", type=int, default=1800, help="time limit of one case")
     parser.add_argument("--mem-cap-bytes", type=int, default=None,
                         help="skip cases estimated to need more (default: half of MemAvailable)")
-    parser.add_argument("--filter", default=None, help="only the case ids containing this text (or one of several, comma-separated)")
+    parser.add_argument("--filter", action="append", default=[], help="only the case ids containing this text (repeat it: any of several)")
     parser.add_argument("--list", action="store_true", help="print the case ids and exit")
     parser.add_argument("--run-case", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -184,8 +184,7 @@ def build_cases(args):
                 },
             })
     if args.filter:
-        parts = [p for p in args.filter.split(",") if p]
-        cases = [c for c in cases if any(p in case_id(c) for p in parts)]
+        cases = [c for c in cases if any(p in case_id(c) for p in args.filter)]
     return cases
 
 

@@ -24,11 +24,11 @@ class Arguments(unittest.TestCase):
         args = bench_seed.parse_args(
             "--sizes 64,256 --dims 14,256 --networks lenet,net_only --samples 3 --cnn-samples 3 "
             "--warmup-iters 1 --warmup-ms 0 --budget-ms 2000 --timeout-s 120 "
-            "--mem-cap-bytes 1073741824 --filter mmd/".split()
+            "--mem-cap-bytes 1073741824 --filter mmd/ --filter cnn/".split()
         )
         self.assertEqual((args.sizes, args.dims), ([64, 256], [14, 256]))
         self.assertEqual((args.budget_ms, args.timeout_s, args.mem_cap_bytes), (2000, 120, 1 << 30))
-        self.assertEqual(args.filter, "mmd/")
+        self.assertEqual(args.filter, ["mmd/", "cnn/"])
 
     def test_bad_values_are_rejected(self):
         for argv in (["--sizes", "x"], ["--sizes", "0"], ["--networks", "resnet"], ["--samples", "0"]):
@@ -54,6 +54,11 @@ class Cases(unittest.TestCase):
         ids = [bench_seed.case_id(c) for c in bench_seed.build_cases(args)]
         self.assertEqual(len(ids), 3)
         self.assertTrue(all("n=4096,m=4096" in i for i in ids))
+        # Repeated filters select the cases that contain any of them.
+        args = bench_seed.parse_args(["--sizes", "64", "--dims", "14", "--filter", "n=64,m=64,d=14",
+                                      "--filter", "cnn/torch/lenet-mmd"])
+        ids = [bench_seed.case_id(c) for c in bench_seed.build_cases(args)]
+        self.assertEqual(len(ids), 4 + 1, ids)
 
     def test_memory_estimates_match_xtask(self):
         seed = {"group": "mmd", "implementation": "torch-seed", "variant": "gaussian-biased",

@@ -6,13 +6,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use burn::module::Module;
 use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::{Tensor, TensorData};
 use burn_ndarray::NdArray;
-use common::{CLASSES, config, data, domain, out_dir, write_csv};
+use common::{CLASSES, config, da_train, data, domain, eval_json, out_dir, write_csv};
 use da_models::{DaNet, DaNetConfig, DomainDiscriminatorConfig};
 use da_train::backend::NdarrayTrain;
 use da_train::train::{
@@ -198,13 +197,6 @@ fn a_config_file_selects_the_transfer_method() {
     );
 }
 
-fn da_train(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_da-train"))
-        .args(args)
-        .output()
-        .expect("run da-train")
-}
-
 #[test]
 fn a_bad_transfer_value_exits_2_naming_the_accepted_ones() {
     let output = da_train(&["train", "--transfer", "adda", "--epochs", "1"]);
@@ -263,22 +255,7 @@ fn dann_from_the_command_line_then_eval() {
         (&config["transfer"], &config["dann_hidden"]),
         (&"dann".into(), &16.into())
     );
-    let output = da_train(&[
-        "eval",
-        "--checkpoint",
-        out.to_str().unwrap(),
-        "--data",
-        target.to_str().unwrap(),
-        "--backend",
-        "ndarray",
-        "--json",
-    ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let eval: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let eval = eval_json(&out, &target, "ndarray");
     let accuracy = eval["accuracy"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&accuracy), "{eval}");
     assert!(eval["images"].as_u64().unwrap() > 0, "{eval}");

@@ -199,26 +199,7 @@ fn every_method_trains_checkpoints_and_evaluates_on_wgpu() {
     std::fs::create_dir_all(&dir).unwrap();
     let target = dir.join("target.csv");
     common::write_csv(&target, &data.target_test);
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_da-train"))
-        .env("CUBECL_AUTOTUNE_LEVEL", "minimal")
-        .args([
-            "eval",
-            "--checkpoint",
-            out.to_str().unwrap(),
-            "--data",
-            target.to_str().unwrap(),
-            "--backend",
-            "wgpu",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let eval: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let eval = common::eval_json(&out, &target, "wgpu");
     assert_eq!(eval["images"], data.target_test.labels.len(), "{eval}");
     let accuracy = eval["accuracy"].as_f64().unwrap();
     assert!(

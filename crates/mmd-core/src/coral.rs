@@ -3,8 +3,8 @@
 use burn::config::Config;
 use burn::tensor::{Tensor, backend::Backend};
 
-use crate::error::MmdError;
-use crate::lmmd::check_pair;
+use crate::error::{MmdError, check_batches};
+use crate::estimator::Estimator;
 
 /// Configuration of [`CoralLoss`]. CORAL has no hyper-parameters; the config exists so that
 /// every loss of the crate is built the same way (and saved with the training configuration).
@@ -75,7 +75,7 @@ impl CoralLoss {
     ) -> Result<Tensor<B, 1>, MmdError> {
         let [n, d] = source.dims();
         let [m, dt] = target.dims();
-        check_pair(n, d, m, dt)?;
+        check_batches([n, d], [m, dt], Estimator::Biased)?;
         if n < 2 || m < 2 {
             return Err(MmdError::TooFewRows {
                 estimator: "CORAL",

@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+use crate::estimator::Estimator;
+
 /// Why an MMD configuration or a pair of batches was rejected.
 ///
 /// Every variant carries the offending values so that the message alone says what to fix.
@@ -148,4 +150,36 @@ pub enum MmdError {
         /// Rows of target layer 0.
         expected_target_rows: usize,
     },
+}
+
+/// Checks a source `[n, ds]` and a target `[m, dt]` batch: neither empty, one feature width, and
+/// the rows `estimator` needs; returns `[n, m]`. Every loss of this crate checks its batches here.
+pub(crate) fn check_batches(
+    [n, ds]: [usize; 2],
+    [m, dt]: [usize; 2],
+    estimator: Estimator,
+) -> Result<[usize; 2], MmdError> {
+    for (which, rows, cols) in [("source", n, ds), ("target", m, dt)] {
+        if rows == 0 || cols == 0 {
+            return Err(MmdError::EmptyBatch { which, rows, cols });
+        }
+    }
+    if ds != dt {
+        return Err(MmdError::FeatureMismatch {
+            source_rows: n,
+            source_cols: ds,
+            target_rows: m,
+            target_cols: dt,
+        });
+    }
+    let needed = estimator.min_rows();
+    if n < needed || m < needed {
+        return Err(MmdError::TooFewRows {
+            estimator: estimator.name(),
+            needed,
+            source_rows: n,
+            target_rows: m,
+        });
+    }
+    Ok([n, m])
 }

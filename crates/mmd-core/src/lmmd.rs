@@ -7,7 +7,8 @@ use burn::config::Config;
 use burn::tensor::{Bool, Int, Tensor, TensorData, backend::Backend};
 
 use crate::bandwidth::Bandwidth;
-use crate::error::MmdError;
+use crate::error::{MmdError, check_batches};
+use crate::estimator::Estimator;
 
 /// Configuration of [`LmmdLoss`]. The defaults are DeepDA's `LMMDLoss(num_class)`.
 ///
@@ -160,7 +161,7 @@ impl LmmdLoss {
     ) -> Result<Tensor<B, 1>, MmdError> {
         let [n, ds] = source.dims();
         let [m, dt] = target.dims();
-        check_pair(n, ds, m, dt)?;
+        check_batches([n, ds], [m, dt], Estimator::Biased)?;
         let [labels_len] = source_labels.dims();
         if labels_len != n {
             return Err(MmdError::LabelCountMismatch {
@@ -261,24 +262,6 @@ fn class_weights(labels: &[usize], probs: &[f64], num_classes: usize) -> Vec<f64
         }
     }
     v
-}
-
-/// Rejects empty batches and differing widths.
-pub(crate) fn check_pair(n: usize, ds: usize, m: usize, dt: usize) -> Result<(), MmdError> {
-    for (which, rows, cols) in [("source", n, ds), ("target", m, dt)] {
-        if rows == 0 || cols == 0 {
-            return Err(MmdError::EmptyBatch { which, rows, cols });
-        }
-    }
-    if ds != dt {
-        return Err(MmdError::FeatureMismatch {
-            source_rows: n,
-            source_cols: ds,
-            target_rows: m,
-            target_cols: dt,
-        });
-    }
-    Ok(())
 }
 
 /// A Gaussian multi-kernel `k(a, b) = sum_{i < kernel_num} exp(-||a - b||^2 / b_i)` with

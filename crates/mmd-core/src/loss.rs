@@ -5,7 +5,7 @@ use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
 
 use crate::bandwidth::{self, Bandwidth};
 use crate::distance::{pairwise_sq_distances, row_sq_distances};
-use crate::error::MmdError;
+use crate::error::{MmdError, check_batches};
 use crate::estimator::Estimator;
 use crate::gaussian::{GaussianKernels, gaussian_mmd};
 use crate::host::{like, to_f64};
@@ -159,7 +159,7 @@ impl MmdLoss {
         source: Tensor<B, 2>,
         target: Tensor<B, 2>,
     ) -> Result<Tensor<B, 1>, MmdError> {
-        self.check_shapes(source.dims(), target.dims())?;
+        check_batches(source.dims(), target.dims(), self.estimator)?;
         Ok(match (self.kernel, self.estimator) {
             (_, Estimator::LinearTime) => self.linear_time(source, target),
             (Kernel::Linear, estimator) => linear_kernel(source, target, estimator),
@@ -175,32 +175,6 @@ impl MmdLoss {
     /// The estimator.
     pub fn estimator(&self) -> Estimator {
         self.estimator
-    }
-
-    fn check_shapes(&self, [n, ds]: [usize; 2], [m, dt]: [usize; 2]) -> Result<(), MmdError> {
-        for (which, rows, cols) in [("source", n, ds), ("target", m, dt)] {
-            if rows == 0 || cols == 0 {
-                return Err(MmdError::EmptyBatch { which, rows, cols });
-            }
-        }
-        if ds != dt {
-            return Err(MmdError::FeatureMismatch {
-                source_rows: n,
-                source_cols: ds,
-                target_rows: m,
-                target_cols: dt,
-            });
-        }
-        let needed = self.estimator.min_rows();
-        if n < needed || m < needed {
-            return Err(MmdError::TooFewRows {
-                estimator: self.estimator.name(),
-                needed,
-                source_rows: n,
-                target_rows: m,
-            });
-        }
-        Ok(())
     }
 
     /// `sum_i exp(-dist / (base * factor_i))` for the configured bandwidth series.

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::bandwidth::Bandwidth;
 use crate::error::MmdError;
+use crate::error::check_batches;
 use crate::estimator::Estimator;
-use crate::two_sample::{PooledSample, check_batches, gaussian_bandwidths, to_f64};
+use crate::two_sample::{PooledSample, gaussian_bandwidths, to_f64};
 
 /// Configuration of the kernel-weight fit ([`MkMmdConfig::fit`]).
 ///

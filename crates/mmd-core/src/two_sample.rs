@@ -8,7 +8,7 @@ use burn::config::Config;
 use burn::tensor::{DType, IndexingUpdateOp, Int, Tensor, TensorData, backend::Backend};
 
 use crate::bandwidth::Bandwidth;
-use crate::error::MmdError;
+use crate::error::{MmdError, check_batches};
 use crate::estimator::Estimator;
 use crate::kernel::Kernel;
 use crate::loss::MmdLossConfig;
@@ -303,37 +303,6 @@ impl MmdTest {
             }
         }
     }
-}
-
-/// Checks two batches as [`crate::MmdLoss::try_forward`] does; returns `[n, m]`.
-pub(crate) fn check_batches(
-    [n, ds]: [usize; 2],
-    [m, dt]: [usize; 2],
-    estimator: Estimator,
-) -> Result<[usize; 2], MmdError> {
-    for (which, rows, cols) in [("source", n, ds), ("target", m, dt)] {
-        if rows == 0 || cols == 0 {
-            return Err(MmdError::EmptyBatch { which, rows, cols });
-        }
-    }
-    if ds != dt {
-        return Err(MmdError::FeatureMismatch {
-            source_rows: n,
-            source_cols: ds,
-            target_rows: m,
-            target_cols: dt,
-        });
-    }
-    let needed = estimator.min_rows();
-    if n < needed || m < needed {
-        return Err(MmdError::TooFewRows {
-            estimator: estimator.name(),
-            needed,
-            source_rows: n,
-            target_rows: m,
-        });
-    }
-    Ok([n, m])
 }
 
 /// The Gaussian bandwidths `base * kernel_mul^(i - floor(kernel_num / 2))`, `i < kernel_num`, as

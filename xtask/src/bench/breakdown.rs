@@ -147,7 +147,6 @@ pub fn table(rows: &[Row]) -> Option<String> {
 mod tests {
     use super::*;
     use crate::bench::case::Case;
-    use crate::bench::row::{Outcome, Timing};
 
     fn row(implementation: &str, backend: &str, n: usize, median_ms: f64) -> Row {
         let case = Case {
@@ -157,29 +156,11 @@ mod tests {
             backend: backend.into(),
             shape: Shape::Mmd { n, m: n, d: 14 },
         };
-        Row {
-            outcome: Outcome::Measured(Timing {
-                samples: 1,
-                median_ms,
-                min_ms: median_ms,
-                max_ms: median_ms,
-                times_ms: vec![median_ms],
-            }),
-            ..Row::unmeasured(case, Outcome::OutOfMemory)
-        }
+        Row::measured(case, median_ms)
     }
 
     fn exp(backend: &str, median_ms: f64) -> Row {
-        Row {
-            outcome: Outcome::Measured(Timing {
-                samples: 1,
-                median_ms,
-                min_ms: median_ms,
-                max_ms: median_ms,
-                times_ms: vec![median_ms],
-            }),
-            ..Row::unmeasured(Case::exp(backend), Outcome::OutOfMemory)
-        }
+        Row::measured(Case::exp(backend), median_ms)
     }
 
     #[test]

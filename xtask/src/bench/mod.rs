@@ -43,10 +43,10 @@ pub struct BenchArgs {
     /// Also run bench/pytorch/bench_seed.py (PyTorch CPU) and add a `ours / torch` column.
     #[arg(long)]
     pub compare_pytorch: bool,
-    /// Only the cases whose id contains this text, or one of several separated by commas
-    /// (see --list).
+    /// Only the cases whose id contains this text (see --list); repeat it to select the cases
+    /// that contain any of several.
     #[arg(long)]
-    pub filter: Option<String>,
+    pub filter: Vec<String>,
     /// Samples per case (default 15 for MMD and 10 for CNN cases, 3 with --quick).
     #[arg(long)]
     pub samples: Option<usize>,
@@ -234,7 +234,7 @@ fn bench(args: &BenchArgs, cargo: &str) -> Result<ExitCode, String> {
         };
         cases.extend(wgpu_grid.cases("wgpu"));
     }
-    let cases = select(cases, args.filter.as_deref());
+    let cases = select(cases, &args.filter);
     if args.list {
         for case in &cases {
             match memory::skip_reason(case, cap) {
@@ -282,8 +282,7 @@ fn bench(args: &BenchArgs, cargo: &str) -> Result<ExitCode, String> {
             }
             Ok(()) => {
                 let script = root.join("bench/pytorch/bench_seed.py");
-                let script_args =
-                    pytorch::script_args(&grid, &plan, args.filter.as_deref(), cap, limit);
+                let script_args = pytorch::script_args(&grid, &plan, &args.filter, cap, limit);
                 eprintln!("running {} ...", script.display());
                 let whole = limit * (cases.len().max(1) as u32);
                 match pytorch::run("python3", &script, &script_args, whole) {
@@ -316,9 +315,11 @@ fn bench(args: &BenchArgs, cargo: &str) -> Result<ExitCode, String> {
         plan.budget_ms,
         cap.map_or_else(|| "none".into(), memory::gib),
         limit.as_secs(),
-        args.filter
-            .as_ref()
-            .map_or_else(String::new, |f| format!(", filter `{f}`"))
+        if args.filter.is_empty() {
+            String::new()
+        } else {
+            format!(", filter `{}`", args.filter.join("` or `"))
+        }
     );
     let header = markdown::Header {
         commit: commit.clone(),
@@ -395,16 +396,7 @@ mod tests {
 
     #[test]
     fn exp_throughputs_per_backend() {
-        let exp = |backend: &str, median_ms: f64| Row {
-            outcome: Outcome::Measured(row::Timing {
-                samples: 1,
-                median_ms,
-                min_ms: median_ms,
-                max_ms: median_ms,
-                times_ms: vec![median_ms],
-            }),
-            ..Row::unmeasured(Case::exp(backend), Outcome::OutOfMemory)
-        };
+        let exp = |backend: &str, median_ms: f64| Row::measured(Case::exp(backend), median_ms);
         let skipped = Row::unmeasured(Case::exp("wgpu"), Outcome::Skipped("no adapter".into()));
         let rows = [exp("ndarray", 4.0), skipped];
         // 2^22 exponentials in 4 ms.

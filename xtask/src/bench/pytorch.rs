@@ -26,11 +26,11 @@ pub fn torch_available() -> Result<(), String> {
     }
 }
 
-/// The arguments of `bench_seed.py` for a grid, sampling plan and filter.
+/// The arguments of `bench_seed.py` for a grid, sampling plan and filters.
 pub fn script_args(
     grid: &Grid,
     plan: &SamplingPlan,
-    filter: Option<&str>,
+    filters: &[String],
     cap: Option<u64>,
     case_timeout: Duration,
 ) -> Vec<String> {
@@ -64,8 +64,8 @@ pub fn script_args(
     if let Some(cap) = cap {
         args.extend(["--mem-cap-bytes".into(), cap.to_string()]);
     }
-    if let Some(filter) = filter {
-        args.extend(["--filter".into(), filter.into()]);
+    for filter in filters {
+        args.extend(["--filter".into(), filter.clone()]);
     }
     args
 }
@@ -118,7 +118,7 @@ mod tests {
         let args = script_args(
             &Grid::quick(),
             &SamplingPlan::QUICK,
-            Some("mmd/"),
+            &["mmd/".into(), "cnn/".into()],
             Some(1 << 30),
             Duration::from_secs(120),
         )
@@ -127,7 +127,7 @@ mod tests {
             args,
             "--sizes 64,256 --dims 14,256 --networks lenet,net_only --samples 3 --cnn-samples 3 \
              --warmup-iters 1 --warmup-ms 0 --budget-ms 2000 --timeout-s 120 \
-             --mem-cap-bytes 1073741824 --filter mmd/"
+             --mem-cap-bytes 1073741824 --filter mmd/ --filter cnn/"
         );
     }
 

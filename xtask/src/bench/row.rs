@@ -89,6 +89,21 @@ impl Row {
         }
     }
 
+    /// A row measured once at `median_ms` (for tests).
+    #[cfg(test)]
+    pub fn measured(case: Case, median_ms: f64) -> Self {
+        Row::unmeasured(
+            case,
+            Outcome::Measured(Timing {
+                samples: 1,
+                median_ms,
+                min_ms: median_ms,
+                max_ms: median_ms,
+                times_ms: vec![median_ms],
+            }),
+        )
+    }
+
     /// Images per second of a measured CNN case (images per step over the median step time).
     pub fn images_per_second(&self) -> Option<f64> {
         match &self.outcome {

@@ -227,29 +227,19 @@ pub fn chart(rows: &[Row]) -> Option<String> {
 mod tests {
     use super::*;
     use crate::bench::case::Case;
-    use crate::bench::row::{Outcome, Timing};
+    use crate::bench::row::Outcome;
 
     fn row(implementation: &str, backend: &str, n: usize, d: usize, median: Option<f64>) -> Row {
-        Row {
-            case: Case {
-                group: "mmd".into(),
-                implementation: implementation.into(),
-                variant: CHART_VARIANT.into(),
-                backend: backend.into(),
-                shape: Shape::Mmd { n, m: n, d },
-            },
-            device: None,
-            conv: None,
-            outcome: median.map_or(Outcome::OutOfMemory, |median_ms| {
-                Outcome::Measured(Timing {
-                    samples: 1,
-                    median_ms,
-                    min_ms: median_ms,
-                    max_ms: median_ms,
-                    times_ms: vec![median_ms],
-                })
-            }),
-            peak_rss_mib: None,
+        let case = Case {
+            group: "mmd".into(),
+            implementation: implementation.into(),
+            variant: CHART_VARIANT.into(),
+            backend: backend.into(),
+            shape: Shape::Mmd { n, m: n, d },
+        };
+        match median {
+            Some(median_ms) => Row::measured(case, median_ms),
+            None => Row::unmeasured(case, Outcome::OutOfMemory),
         }
     }
 

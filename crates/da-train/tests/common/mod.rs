@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use da_train::datasets::Dataset;
 use da_train::train::{LrSchedule, OptimizerKind, RunData, TrainConfig, Transfer};
@@ -85,4 +86,34 @@ pub fn write_csv(path: &Path, domain: &Dataset) {
         text.push_str(&format!("{label}\n"));
     }
     std::fs::write(path, text).unwrap();
+}
+
+/// Runs the `da-train` binary (autotuning kept minimal for wgpu on software drivers).
+pub fn da_train(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_da-train"))
+        .env("CUBECL_AUTOTUNE_LEVEL", "minimal")
+        .args(args)
+        .output()
+        .expect("run da-train")
+}
+
+/// `da-train eval --checkpoint <dir> --data <file> --backend <backend> --json`, which must
+/// succeed: its JSON output.
+pub fn eval_json(checkpoint: &Path, data: &Path, backend: &str) -> serde_json::Value {
+    let output = da_train(&[
+        "eval",
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--backend",
+        backend,
+        "--json",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("eval --json prints JSON")
 }
