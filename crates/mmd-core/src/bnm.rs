@@ -226,18 +226,12 @@ fn one_sided_jacobi(m: &mut [f64], r: usize, k: usize) -> (Vec<f64>, Vec<f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::f64_matrix as matrix;
     use burn_autodiff::Autodiff;
     use burn_ndarray::NdArray;
 
     type Plain = NdArray<f64>;
     type Ad = Autodiff<NdArray<f64>>;
-
-    fn matrix<B: Backend>(values: &[f64], rows: usize, cols: usize) -> Tensor<B, 2> {
-        Tensor::from_data(
-            TensorData::new(values.to_vec(), [rows, cols]),
-            (&Default::default(), burn::tensor::DType::F64),
-        )
-    }
 
     #[test]
     fn singular_values_of_known_matrices() {

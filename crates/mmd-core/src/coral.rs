@@ -108,19 +108,12 @@ fn covariance<B: Backend>(x: Tensor<B, 2>) -> Tensor<B, 2> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::tensor::TensorData;
+    use crate::host::f64_matrix as matrix;
     use burn_autodiff::Autodiff;
     use burn_ndarray::NdArray;
 
     type Plain = NdArray<f64>;
     type Ad = Autodiff<NdArray<f64>>;
-
-    fn matrix<B: Backend>(values: &[f64], rows: usize, cols: usize) -> Tensor<B, 2> {
-        Tensor::from_data(
-            TensorData::new(values.to_vec(), [rows, cols]),
-            (&Default::default(), burn::tensor::DType::F64),
-        )
-    }
 
     fn scalar<B: Backend>(t: Tensor<B, 1>) -> f64 {
         t.into_data().convert::<f64>().to_vec::<f64>().unwrap()[0]

@@ -23,3 +23,12 @@ pub(crate) fn to_f64<B: Backend, const D: usize>(tensor: Tensor<B, D>) -> Vec<f6
         .to_vec::<f64>()
         .expect("converted to f64")
 }
+
+/// A `[rows, cols]` f64 tensor of row-major `values` on the default device (for unit tests).
+#[cfg(test)]
+pub(crate) fn f64_matrix<B: Backend>(values: &[f64], rows: usize, cols: usize) -> Tensor<B, 2> {
+    Tensor::from_data(
+        TensorData::new(values.to_vec(), [rows, cols]),
+        (&Default::default(), burn::tensor::DType::F64),
+    )
+}

@@ -252,19 +252,13 @@ impl JmmdLoss {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::f64_matrix as matrix;
     use crate::lmmd::to_f64;
     use burn_autodiff::Autodiff;
     use burn_ndarray::NdArray;
 
     type Plain = NdArray<f64>;
     type Ad = Autodiff<NdArray<f64>>;
-
-    fn matrix<B: Backend>(values: &[f64], rows: usize, cols: usize) -> Tensor<B, 2> {
-        Tensor::from_data(
-            TensorData::new(values.to_vec(), [rows, cols]),
-            (&Default::default(), burn::tensor::DType::F64),
-        )
-    }
 
     fn sample(rows: usize, cols: usize, seed: u64) -> Vec<f64> {
         (0..rows * cols)

@@ -356,18 +356,12 @@ pub(crate) fn pairwise_sq_distances<B: Backend>(pooled: Tensor<B, 2>) -> Tensor<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::f64_matrix as matrix;
     use burn_autodiff::Autodiff;
     use burn_ndarray::NdArray;
 
     type Plain = NdArray<f64>;
     type Ad = Autodiff<NdArray<f64>>;
-
-    fn matrix<B: Backend>(values: &[f64], rows: usize, cols: usize) -> Tensor<B, 2> {
-        Tensor::from_data(
-            TensorData::new(values.to_vec(), [rows, cols]),
-            (&Default::default(), burn::tensor::DType::F64),
-        )
-    }
 
     fn labels<B: Backend>(values: &[i64]) -> Tensor<B, 1, Int> {
         Tensor::from_data(

@@ -7,7 +7,7 @@ mod common;
 
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
-use common::{F32, F64, Normal, matrix, to_vec};
+use common::{F32, F64, Normal, floats, matrix, rel_err, to_vec};
 use mmd_core::{
     Bandwidth, BnmLossConfig, CoralLossConfig, JmmdLossConfig, LmmdLossConfig, MmdLossConfig,
 };
@@ -17,31 +17,8 @@ fn fixture() -> Value {
     serde_json::from_str(include_str!("fixtures/family.json")).expect("family.json is JSON")
 }
 
-fn floats(v: &Value) -> Vec<f64> {
-    fn flatten(v: &Value, out: &mut Vec<f64>) {
-        match v {
-            Value::Array(items) => items.iter().for_each(|i| flatten(i, out)),
-            other => out.push(other.as_f64().expect("number")),
-        }
-    }
-    let mut out = Vec::new();
-    flatten(v, &mut out);
-    out
-}
-
 fn usize_of(v: &Value) -> usize {
     v.as_u64().expect("unsigned integer") as usize
-}
-
-/// Largest absolute error over the largest expected magnitude (absolute when that is 0).
-fn rel_err(actual: &[f64], expected: &[f64]) -> f64 {
-    assert_eq!(actual.len(), expected.len());
-    let scale = expected.iter().fold(0.0f64, |a, b| a.max(b.abs()));
-    let worst = actual
-        .iter()
-        .zip(expected)
-        .fold(0.0f64, |a, (x, y)| a.max((x - y).abs()));
-    if scale == 0.0 { worst } else { worst / scale }
 }
 
 /// Collects a failure line when `actual` is further than `rel` from `expected` (or non-finite).

@@ -5,7 +5,7 @@
 mod common;
 
 use burn::tensor::backend::AutodiffBackend;
-use common::value_and_grads;
+use common::{floats, rel_err, value_and_grads};
 use mmd_core::{Bandwidth, Kernel, MmdLossConfig};
 use serde_json::Value;
 
@@ -26,29 +26,6 @@ fn cases() -> Vec<Case> {
             json: c.clone(),
         })
         .collect()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    fn flatten(v: &Value, out: &mut Vec<f64>) {
-        match v {
-            Value::Array(items) => items.iter().for_each(|i| flatten(i, out)),
-            other => out.push(other.as_f64().expect("number")),
-        }
-    }
-    let mut out = Vec::new();
-    flatten(v, &mut out);
-    out
-}
-
-/// Relative (to the largest expected magnitude, at least 1e-30) error between two vectors.
-fn rel_err(actual: &[f64], expected: &[f64]) -> f64 {
-    assert_eq!(actual.len(), expected.len());
-    let scale = expected.iter().fold(0.0f64, |a, b| a.max(b.abs()));
-    let worst = actual
-        .iter()
-        .zip(expected)
-        .fold(0.0f64, |a, (x, y)| a.max((x - y).abs()));
-    if scale == 0.0 { worst } else { worst / scale }
 }
 
 /// Checks every case on backend `B`; `rel` bounds the loss and gradient errors relative to the

@@ -67,3 +67,27 @@ impl Normal {
         (0..len).map(|_| mean + self.sample()).collect()
     }
 }
+
+/// The numbers of a JSON value (nested arrays flattened, row-major).
+pub fn floats(v: &serde_json::Value) -> Vec<f64> {
+    fn flatten(v: &serde_json::Value, out: &mut Vec<f64>) {
+        match v {
+            serde_json::Value::Array(items) => items.iter().for_each(|i| flatten(i, out)),
+            other => out.push(other.as_f64().expect("number")),
+        }
+    }
+    let mut out = Vec::new();
+    flatten(v, &mut out);
+    out
+}
+
+/// Largest absolute error over the largest expected magnitude (absolute when that is 0).
+pub fn rel_err(actual: &[f64], expected: &[f64]) -> f64 {
+    assert_eq!(actual.len(), expected.len());
+    let scale = expected.iter().fold(0.0f64, |a, b| a.max(b.abs()));
+    let worst = actual
+        .iter()
+        .zip(expected)
+        .fold(0.0f64, |a, (x, y)| a.max((x - y).abs()));
+    if scale == 0.0 { worst } else { worst / scale }
+}
