@@ -58,7 +58,8 @@ enum Command {
     Mmd(MmdArgs),
     /// CNN training step.
     Cnn(CnnArgs),
-    /// Throughput of `tensor.exp()` (no autodiff), the ceiling of the Gaussian kernels.
+    /// Throughput of `tensor.exp()` (no autodiff) or of mmd-core's host exponential, the
+    /// ceiling of the Gaussian kernels.
     Exp(ExpArgs),
 }
 
@@ -206,12 +207,14 @@ mod tests {
             panic!("not the exp case: {:?}", cli.command);
         };
         assert_eq!(args.elements, 1 << 22);
-        let cli = Cli::try_parse_from(["da-bench", "exp", "--elements", "1024", "--samples", "3"])
-            .unwrap();
+        assert_eq!(args.implementation, exp_case::ExpImpl::Burn);
+        let line = "da-bench exp --impl host --elements 1024 --samples 3";
+        let cli = Cli::try_parse_from(line.split(' ')).unwrap();
         let Command::Exp(args) = cli.command else {
             panic!("not the exp case: {:?}", cli.command);
         };
         assert_eq!((args.elements, args.sampling.samples), (1024, 3));
+        assert_eq!(args.implementation, exp_case::ExpImpl::Host);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Distribution, ElementConversion, Tensor};
 use clap::{Args, ValueEnum};
-use mmd_core::{Estimator, Kernel, MmdLossConfig};
+use mmd_core::{Compute, Estimator, Kernel, MmdLossConfig};
 use serde_json::{Value, json};
 
 use crate::naive::seed_gaussian_mmd;
@@ -65,6 +65,10 @@ pub enum MmdImpl {
     /// `mmd-core` with `fast_gaussian` off: one exponential per kernel instead of one
     /// exponential and repeated squarings; quadratic Gaussian variants only.
     OursExpPerKernel,
+    /// `mmd-core` forced onto burn tensor operations ([`Compute::Tensor`]): on ndarray, where
+    /// `ours` takes the fused host kernel, this is the backend-generic path; quadratic Gaussian
+    /// variants only.
+    OursTensor,
     /// `mmd-core`, the forward pass alone (no autodiff): beside `ours` it splits the time
     /// between the forward and the backward pass.
     OursForward,
@@ -78,6 +82,7 @@ impl MmdImpl {
         match self {
             MmdImpl::Ours => "ours",
             MmdImpl::OursExpPerKernel => "ours-exp-per-kernel",
+            MmdImpl::OursTensor => "ours-tensor",
             MmdImpl::OursForward => "ours-forward",
             MmdImpl::Naive => "naive",
         }
@@ -87,15 +92,18 @@ impl MmdImpl {
     pub fn unsupported(self, variant: MmdVariant) -> Option<String> {
         match self {
             MmdImpl::Ours | MmdImpl::OursForward => None,
-            MmdImpl::OursExpPerKernel if !variant.is_quadratic_gaussian() => Some(format!(
-                "ours-exp-per-kernel is for the quadratic Gaussian losses only, got variant {}",
-                variant.name()
-            )),
+            MmdImpl::OursExpPerKernel | MmdImpl::OursTensor if !variant.is_quadratic_gaussian() => {
+                Some(format!(
+                    "{} is for the quadratic Gaussian losses only, got variant {}",
+                    self.name(),
+                    variant.name()
+                ))
+            }
             MmdImpl::Naive if variant != MmdVariant::GaussianBiased => Some(format!(
                 "the naive implementation is the seed's Gaussian biased loss only, got variant {}",
                 variant.name()
             )),
-            MmdImpl::OursExpPerKernel | MmdImpl::Naive => None,
+            MmdImpl::OursExpPerKernel | MmdImpl::OursTensor | MmdImpl::Naive => None,
         }
     }
 }
@@ -148,6 +156,7 @@ pub fn run<B: AutodiffBackend>(args: &MmdArgs, device: &B::Device) -> Value {
     let config = args.variant.config();
     let loss = match args.implementation {
         MmdImpl::OursExpPerKernel => config.with_fast_gaussian(false),
+        MmdImpl::OursTensor => config.with_compute(Some(Compute::Tensor)),
         MmdImpl::Ours | MmdImpl::OursForward | MmdImpl::Naive => config,
     }
     .init();
@@ -163,9 +172,10 @@ pub fn run<B: AutodiffBackend>(args: &MmdArgs, device: &B::Device) -> Value {
             let x = Tensor::<B, 2>::from_inner(source.clone()).require_grad();
             let y = Tensor::<B, 2>::from_inner(target.clone()).require_grad();
             let value = match args.implementation {
-                MmdImpl::Ours | MmdImpl::OursExpPerKernel | MmdImpl::OursForward => {
-                    loss.forward(x.clone(), y.clone())
-                }
+                MmdImpl::Ours
+                | MmdImpl::OursTensor
+                | MmdImpl::OursExpPerKernel
+                | MmdImpl::OursForward => loss.forward(x.clone(), y.clone()),
                 MmdImpl::Naive => seed_gaussian_mmd(x.clone(), y.clone(), 2.0, 5),
             };
             let grads = value.backward();

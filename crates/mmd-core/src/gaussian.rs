@@ -49,7 +49,7 @@ const MAX_BLOCK_ELEMENTS: usize = 1 << 24;
 /// samples (read, and on CPU backends repacked, once per block), so blocks get at least `4 d`
 /// rows to keep that traffic small next to the block's `2 rows N d` flops; within the memory
 /// bound, and at most `N`.
-fn block_rows(rows: usize, d: usize) -> usize {
+pub(crate) fn block_rows(rows: usize, d: usize) -> usize {
     let preferred = (BLOCK_ELEMENTS / rows).max(4 * d);
     preferred.min(MAX_BLOCK_ELEMENTS / rows).clamp(1, rows)
 }
@@ -67,14 +67,14 @@ pub(crate) struct GaussianKernels {
 
 impl GaussianKernels {
     /// The integer power linking consecutive kernels, when the power chain applies.
-    fn integer_ratio(&self) -> Option<u32> {
+    pub(crate) fn integer_ratio(&self) -> Option<u32> {
         let q = self.kernel_mul.round();
         (self.powers && (self.kernel_mul - q).abs() <= f64::EPSILON * q && (1.0..=4.0).contains(&q))
             .then_some(q as u32)
     }
 
     /// `kernel_mul^(kernel_num - 1 - floor(kernel_num / 2))`: the widest bandwidth over the base.
-    fn widest_factor(&self) -> f64 {
+    pub(crate) fn widest_factor(&self) -> f64 {
         let offset = (self.kernel_num / 2) as i32;
         self.kernel_mul.powi(self.kernel_num as i32 - 1 - offset)
     }
@@ -136,15 +136,12 @@ fn gaussian_mmd_in_blocks<B: Backend>(
             .collect(),
         [rows, 2],
     );
+    // `[E_s o [Z, 1]]` and `[E_t o [Z, 1]]` as two `[N, d + 1]` operands rather than one
+    // `[N, 2 (d + 1)]`: at N = 8192, d = 2048 that one would be just over the 128 MiB that wgpu
+    // devices commonly allow a single buffer binding.
     let split_columns = with_grad.then(|| {
         let augmented = Tensor::cat(vec![centred.clone(), ones.clone()], 1); // [N, d + 1]
-        Tensor::cat(
-            vec![
-                augmented.clone() * indicator.clone().slice([0..rows, 0..1]),
-                augmented * indicator.clone().slice([0..rows, 1..2]),
-            ],
-            1,
-        ) // [N, 2 (d + 1)]
+        [0..1, 1..2].map(|side| augmented.clone() * indicator.clone().slice([0..rows, side]))
     });
 
     let widest = base.reshape([1, 1]).mul_scalar(kernels.widest_factor());
@@ -160,7 +157,8 @@ fn gaussian_mmd_in_blocks<B: Backend>(
     ) * widest.clone().recip();
     let right = right.transpose(); // [d + 2, N]
     let mut domain_sums = Vec::new(); // blocks of [K 1_s, K 1_t], [block, 2]
-    let mut gradient_rows = Vec::new(); // blocks of [G_s [Z_s, 1], G_t [Z_t, 1]], [block, 2 (d + 1)]
+    // Blocks of `G_s [Z_s, 1]` and of `G_t [Z_t, 1]`, each `[block, d + 1]`.
+    let mut gradient_rows = [Vec::new(), Vec::new()];
     for start in (0..rows).step_by(block) {
         let end = (start + block).min(rows);
         let exponent = left
@@ -176,7 +174,9 @@ fn gaussian_mmd_in_blocks<B: Backend>(
             // The diagonal adds `H_ii z_i` to both terms of `rowsum(H)_i z_i - (H Z)_i`; it is
             // the largest entry of `G`, so leaving it in would cost f32 digits to cancellation.
             let scaled = zero_diagonal(scaled, start);
-            gradient_rows.push(scaled.matmul(columns.clone()));
+            for (rows, columns) in gradient_rows.iter_mut().zip(columns) {
+                rows.push(scaled.clone().matmul(columns.clone()));
+            }
         }
     }
     let value = (Tensor::cat(domain_sums, 0) * row_weights.clone())
@@ -191,11 +191,10 @@ fn gaussian_mmd_in_blocks<B: Backend>(
     let g_factor = widest
         .recip()
         .mul_scalar(kernels.kernel_mul.powi(kernels.kernel_num as i32 - 1));
-    let products = Tensor::cat(gradient_rows, 0); // [N, 2 (d + 1)]
+    let [source_products, target_products] = gradient_rows.map(|blocks| Tensor::cat(blocks, 0));
     // `(H [Z, 1])_i = W_i,s (G_s [Z_s, 1])_i + W_i,t (G_t [Z_t, 1])_i`.
-    let h_augmented = products.clone().slice([0..rows, 0..d + 1])
-        * row_weights.clone().slice([0..rows, 0..1])
-        + products.slice([0..rows, d + 1..2 * d + 2]) * row_weights.slice([0..rows, 1..2]);
+    let h_augmented = source_products * row_weights.clone().slice([0..rows, 0..1])
+        + target_products * row_weights.slice([0..rows, 1..2]);
     let h_z = h_augmented.clone().slice([0..rows, 0..d]);
     let h_rowsum = h_augmented.slice([0..rows, d..d + 1]);
     let grad = (centred * h_rowsum - h_z) * g_factor.mul_scalar(-4.0);
@@ -256,20 +255,20 @@ fn power<B: Backend>(x: Tensor<B, 2>, q: u32) -> Tensor<B, 2> {
 }
 
 /// The estimator's block weights: `W_ij` depends only on the domains of `i` and `j`.
-struct BlockWeights {
+pub(crate) struct BlockWeights {
     n: usize,
     m: usize,
     /// Source-source, target-target and source-target weights.
-    ss: f64,
-    tt: f64,
-    st: f64,
+    pub ss: f64,
+    pub tt: f64,
+    pub st: f64,
     /// `sum_i W_ii` where the estimator excludes the diagonal (unbiased), else 0: the constant
     /// to subtract for a kernel diagonal of ones.
-    diagonal: f64,
+    pub diagonal: f64,
 }
 
 impl BlockWeights {
-    fn new(n: usize, m: usize, estimator: Estimator) -> Self {
+    pub(crate) fn new(n: usize, m: usize, estimator: Estimator) -> Self {
         let (nf, mf) = (n as f64, m as f64);
         let st = -1.0 / (nf * mf);
         match estimator {

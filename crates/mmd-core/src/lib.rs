@@ -22,14 +22,17 @@
 
 mod bandwidth;
 mod bnm;
+mod compute;
 mod coral;
 mod dann;
 mod distance;
 mod error;
 mod estimator;
 mod gaussian;
+mod gaussian_host;
 mod grad_reverse;
 mod host;
+mod host_float;
 mod jmmd;
 mod kernel;
 mod lmmd;
@@ -39,11 +42,13 @@ mod two_sample;
 
 pub use bandwidth::Bandwidth;
 pub use bnm::{BnmLoss, BnmLossConfig};
+pub use compute::Compute;
 pub use coral::{CoralLoss, CoralLossConfig};
 pub use dann::dann_loss;
 pub use error::MmdError;
 pub use estimator::Estimator;
 pub use grad_reverse::{dann_coefficient, grad_reverse};
+pub use host_float::exp_nonpositive_in_place;
 pub use jmmd::{JmmdLoss, JmmdLossConfig};
 pub use kernel::Kernel;
 pub use lmmd::{LmmdLoss, LmmdLossConfig};

@@ -4,10 +4,12 @@ use burn::config::Config;
 use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
 
 use crate::bandwidth::{self, Bandwidth};
+use crate::compute::Compute;
 use crate::distance::{pairwise_sq_distances, row_sq_distances};
 use crate::error::{MmdError, check_batches};
 use crate::estimator::Estimator;
 use crate::gaussian::{GaussianKernels, gaussian_mmd};
+use crate::gaussian_host::gaussian_mmd_host;
 use crate::host::{like, to_f64};
 use crate::kernel::Kernel;
 
@@ -21,6 +23,7 @@ use crate::kernel::Kernel;
 /// | `bandwidth` | [`Bandwidth::Mean`] | `fix_sigma=None` (`fix_sigma=s` = [`Bandwidth::Fixed`]`(s)`, which the seed ignores and this crate honours) | fixed: finite, > 0 |
 /// | `estimator` | [`Estimator::Biased`] | the seed has only the biased V-statistic | |
 /// | `fast_gaussian` | `true` | (the seed computes one exponential per kernel) | |
+/// | `compute` | `None`: by backend (see [`Compute`]) | (the seed uses torch operations) | |
 ///
 /// Where this crate differs from the seed on purpose: a fixed bandwidth is honoured; all points
 /// coinciding gives a loss of 0 with zero gradients instead of NaN; pairwise distances come from a
@@ -48,6 +51,10 @@ pub struct MmdLossConfig {
     /// up to rounding; `false` forces the exponential per kernel.
     #[config(default = true)]
     pub fast_gaussian: bool,
+    /// Where the quadratic Gaussian estimators are computed, when forced; `None` (the default)
+    /// takes the fused host kernel on burn-ndarray and tensor operations elsewhere (see
+    /// [`Compute`]).
+    pub compute: Option<Compute>,
 }
 
 impl MmdLossConfig {
@@ -75,6 +82,7 @@ impl MmdLossConfig {
             bandwidth: self.bandwidth,
             estimator: self.estimator,
             fast_gaussian: self.fast_gaussian,
+            compute: self.compute,
         })
     }
 
@@ -127,6 +135,7 @@ pub struct MmdLoss {
     bandwidth: Bandwidth,
     estimator: Estimator,
     fast_gaussian: bool,
+    compute: Option<Compute>,
 }
 
 impl MmdLoss {
@@ -232,7 +241,11 @@ impl MmdLoss {
             kernel_num: self.kernel_num,
             powers: self.fast_gaussian,
         };
-        gaussian_mmd(source, target, base, kernels, estimator)
+        if Compute::resolve::<B>(self.compute, &source.device()) == Compute::Host {
+            gaussian_mmd_host(source, target, base, kernels, estimator)
+        } else {
+            gaussian_mmd(source, target, base, kernels, estimator)
+        }
     }
 
     fn linear_time<B: Backend>(&self, source: Tensor<B, 2>, target: Tensor<B, 2>) -> Tensor<B, 1> {
@@ -449,5 +462,12 @@ mod tests {
         let back = MmdLossConfig::load_binary(json.as_bytes()).expect("parses");
         assert_eq!(back.bandwidth, Bandwidth::Fixed(2.5));
         assert_eq!(back.estimator, Estimator::LinearTime);
+        let host = MmdLossConfig::new().with_compute(Some(Compute::Host));
+        let back = MmdLossConfig::load_binary(host.to_string().as_bytes()).expect("parses");
+        assert_eq!(back.compute, Some(Compute::Host));
+        // A configuration saved before `compute` existed still loads, with the default.
+        let old = r#"{"kernel":"gaussian","kernel_mul":2.0,"kernel_num":5,"bandwidth":"mean","estimator":"biased","fast_gaussian":true}"#;
+        let back = MmdLossConfig::load_binary(old.as_bytes()).expect("parses");
+        assert_eq!(back.compute, None);
     }
 }

@@ -6,7 +6,7 @@ mod common;
 
 use burn::tensor::backend::AutodiffBackend;
 use common::{floats, rel_err, value_and_grads};
-use mmd_core::{Bandwidth, Kernel, MmdLossConfig};
+use mmd_core::{Bandwidth, Compute, Kernel, MmdLossConfig};
 use serde_json::Value;
 
 struct Case {
@@ -43,13 +43,17 @@ fn check_all<B: AutodiffBackend>(device: &B::Device, rel: f64, precision: &str) 
             Some(sigma) => Bandwidth::Fixed(sigma),
             None => Bandwidth::Mean,
         };
-        // Both Gaussian paths: powers of one exponential (where `kernel_mul` allows) and one
-        // exponential per kernel.
-        for fast_gaussian in [true, false] {
-            let path = if fast_gaussian {
-                "fast"
-            } else {
-                "exp per kernel"
+        // Every Gaussian path: powers of one exponential (where `kernel_mul` allows) or one
+        // exponential per kernel, each in the fused host kernel and in tensor operations.
+        for (fast_gaussian, compute) in [
+            (true, Compute::Host),
+            (false, Compute::Host),
+            (true, Compute::Tensor),
+            (false, Compute::Tensor),
+        ] {
+            let path = match fast_gaussian {
+                true => format!("fast, {}", compute.name()),
+                false => format!("exp per kernel, {}", compute.name()),
             };
             let loss = MmdLossConfig::new()
                 .with_kernel(kernel)
@@ -57,6 +61,7 @@ fn check_all<B: AutodiffBackend>(device: &B::Device, rel: f64, precision: &str) 
                 .with_kernel_num(c["kernel_num"].as_u64().unwrap() as usize)
                 .with_bandwidth(bandwidth)
                 .with_fast_gaussian(fast_gaussian)
+                .with_compute(Some(compute))
                 .init();
             let dims = (
                 c["n"].as_u64().unwrap() as usize,

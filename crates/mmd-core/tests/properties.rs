@@ -1,21 +1,32 @@
 //! Properties of the estimators that hold whatever the data: identity, symmetry, row order,
-//! sign, unbiasedness, finite-difference gradients, hand formulas. All in f64 on ndarray.
+//! sign, unbiasedness, finite-difference gradients, hand formulas. All in f64 on ndarray, the
+//! Gaussian kernel through both the host kernel and the tensor operations.
 
 mod common;
 
 use common::{F64, Normal, matrix, to_vec, value_and_grads};
-use mmd_core::{Bandwidth, Estimator, Kernel, MmdLoss, MmdLossConfig};
+use mmd_core::{Bandwidth, Compute, Estimator, Kernel, MmdLoss, MmdLossConfig};
 
 const ESTIMATORS: [Estimator; 3] = [
     Estimator::Biased,
     Estimator::Unbiased,
     Estimator::LinearTime,
 ];
-const KERNELS: [Kernel; 2] = [Kernel::Gaussian, Kernel::Linear];
+/// Each kernel, the Gaussian one on both of its compute paths.
+const KERNELS: [(Kernel, Option<Compute>); 3] = [
+    (Kernel::Gaussian, Some(Compute::Host)),
+    (Kernel::Gaussian, Some(Compute::Tensor)),
+    (Kernel::Linear, None),
+];
 
-fn loss(kernel: Kernel, estimator: Estimator, bandwidth: Bandwidth) -> MmdLoss {
+fn loss(
+    (kernel, compute): (Kernel, Option<Compute>),
+    estimator: Estimator,
+    bandwidth: Bandwidth,
+) -> MmdLoss {
     MmdLossConfig::new()
         .with_kernel(kernel)
+        .with_compute(compute)
         .with_estimator(estimator)
         .with_bandwidth(bandwidth)
         .init()
@@ -237,7 +248,7 @@ fn linear_kernel_matches_hand_formulas() {
         (Estimator::LinearTime, linear_time),
     ] {
         let v = value(
-            &loss(Kernel::Linear, estimator, Bandwidth::Mean),
+            &loss((Kernel::Linear, None), estimator, Bandwidth::Mean),
             &x,
             &y,
             n,
@@ -313,19 +324,15 @@ fn gaussian_estimators_and_bandwidths_match_direct_formula() {
     let (x, y) = (rng.vec(n * d, 0.0), rng.vec(m * d, 0.8));
     for bandwidth in [Bandwidth::Mean, Bandwidth::Median, Bandwidth::Fixed(1.7)] {
         for (estimator, unbiased) in [(Estimator::Biased, false), (Estimator::Unbiased, true)] {
-            let v = value(
-                &loss(Kernel::Gaussian, estimator, bandwidth),
-                &x,
-                &y,
-                n,
-                m,
-                d,
-            );
-            let expected = gaussian_reference(&x, &y, (n, m, d), bandwidth, unbiased);
-            assert!(
-                (v - expected).abs() < 1e-12,
-                "{bandwidth:?} {estimator:?}: {v} vs {expected}"
-            );
+            for compute in [Compute::Host, Compute::Tensor] {
+                let l = loss((Kernel::Gaussian, Some(compute)), estimator, bandwidth);
+                let v = value(&l, &x, &y, n, m, d);
+                let expected = gaussian_reference(&x, &y, (n, m, d), bandwidth, unbiased);
+                assert!(
+                    (v - expected).abs() < 1e-12,
+                    "{bandwidth:?} {estimator:?} {compute:?}: {v} vs {expected}"
+                );
+            }
         }
     }
 }

@@ -101,7 +101,7 @@ pub fn parts(rows: &[Row]) -> Vec<Parts> {
 
 /// What the table's columns mean, printed below it.
 const NOTE: &str = "Shares of `ours`'s forward + backward median: forward from the `ours-forward` \
-rows (same loss, no autodiff), backward the difference, exponentials at the backend's measured \
+rows (same loss, no autodiff), backward the difference, exponentials at the backend's fastest measured \
 exp throughput ((n+m)^2 of them), the rest of the forward pass (distances, matrix products, \
 squarings, block sums) the remainder. x smallest: the case's time over the smallest case's on \
 the same backend; below 2 the time hardly grows with the work, so fixed per-call costs \

@@ -64,7 +64,8 @@ impl fmt::Display for Shape {
 pub struct Case {
     /// `mmd`, `cnn` or `exp`.
     pub group: String,
-    /// `ours`, `ours-exp-per-kernel` (`mmd-core` without its Gaussian fast path),
+    /// `ours`, `ours-tensor` (`mmd-core` on burn tensor operations), `ours-exp-per-kernel`
+    /// (`mmd-core` without its Gaussian fast path),
     /// `ours-forward` (`mmd-core`'s forward pass alone), `naive` (the
     /// seed's algorithm in Burn), `torch-seed`, `torch-matmul`, `torch`; `burn` for `exp`.
     pub implementation: String,
@@ -80,9 +81,15 @@ pub struct Case {
 impl Case {
     /// The exp-throughput case of `backend` (`exp()` of [`EXP_ELEMENTS`] f32).
     pub fn exp(backend: &str) -> Self {
+        Case::exp_of(backend, "burn")
+    }
+
+    /// The exp-throughput case of `implementation`: `burn` (`tensor.exp()`) or `host`
+    /// (mmd-core's host exponential, which its fused CPU kernel uses).
+    pub fn exp_of(backend: &str, implementation: &str) -> Self {
         Case {
             group: "exp".into(),
-            implementation: "burn".into(),
+            implementation: implementation.into(),
             variant: "exp".into(),
             backend: backend.into(),
             shape: Shape::Exp {
@@ -120,7 +127,7 @@ impl Case {
         }
         let entries = ((n + m) as u64).pow(2);
         match self.implementation.as_str() {
-            "ours" | "ours-forward" => Some(entries),
+            "ours" | "ours-tensor" | "ours-forward" => Some(entries),
             "ours-exp-per-kernel" | "naive" => Some(KERNEL_NUM * entries),
             _ => None,
         }
@@ -180,7 +187,8 @@ impl Case {
                 args.extend(["--target-batch".into(), target_batch.to_string()]);
             }
             Shape::Exp { elements } => {
-                args.extend(["exp".into(), "--elements".into(), elements.to_string()]);
+                args.extend(["exp", "--impl", &self.implementation].map(String::from));
+                args.extend(["--elements".into(), elements.to_string()]);
             }
         }
         args.extend(sampling.args(&self.group));
@@ -266,11 +274,13 @@ pub const MMD_VARIANTS: [&str; 4] = [
 pub const QUADRATIC_GAUSSIAN_VARIANTS: [&str; 2] = ["gaussian-biased", "gaussian-unbiased"];
 
 /// The da-bench MMD implementations and the losses each computes: `mmd-core` (`ours`), the same
-/// without its Gaussian fast path (`ours-exp-per-kernel`), its forward pass alone
+/// on burn tensor operations where `ours` takes the fused host kernel (`ours-tensor`, ndarray
+/// only), without its Gaussian fast path (`ours-exp-per-kernel`), its forward pass alone
 /// (`ours-forward`, which splits the time between forward and backward) and the seed's
 /// algorithm (`naive`).
-pub const MMD_IMPLEMENTATIONS: [(&str, &[&str]); 4] = [
+pub const MMD_IMPLEMENTATIONS: [(&str, &[&str]); 5] = [
     ("ours", &MMD_VARIANTS),
+    ("ours-tensor", &QUADRATIC_GAUSSIAN_VARIANTS),
     ("ours-exp-per-kernel", &QUADRATIC_GAUSSIAN_VARIANTS),
     ("ours-forward", &["gaussian-biased"]),
     ("naive", &["gaussian-biased"]),
@@ -321,6 +331,10 @@ impl Grid {
     /// the report), then the CNN steps (source batch 64, target batch 32).
     pub fn cases(&self, backend: &str) -> Vec<Case> {
         let mut cases = vec![Case::exp(backend)];
+        if backend == "ndarray" {
+            // Where `ours` runs mmd-core's host kernel: the exponential it uses.
+            cases.push(Case::exp_of(backend, "host"));
+        }
         let case = |group: &str, implementation: &str, variant: &str, shape| Case {
             group: group.into(),
             implementation: implementation.into(),
@@ -332,7 +346,9 @@ impl Grid {
             for &n in &self.sizes {
                 for &d in &self.dims {
                     for (implementation, variants) in MMD_IMPLEMENTATIONS {
-                        if variants.contains(&variant) {
+                        // Elsewhere `ours` already runs on tensor operations.
+                        let redundant = implementation == "ours-tensor" && backend != "ndarray";
+                        if variants.contains(&variant) && !redundant {
                             cases.push(case(
                                 "mmd",
                                 implementation,
@@ -426,10 +442,14 @@ mod tests {
     #[test]
     fn full_grid_has_every_case_once() {
         let cases = Grid::full().cases("ndarray");
-        // exp; 4 losses + 2 exp-per-kernel + forward + naive, 4 sizes x 3 widths; 2 networks x
-        // 2 modes.
-        assert_eq!(cases.len(), 1 + 8 * 12 + 4);
+        // burn's and the host exp; 4 losses + 2 tensor-path + 2 exp-per-kernel + forward +
+        // naive, 4 sizes x 3 widths; 2 networks x 2 modes.
+        assert_eq!(cases.len(), 2 + 10 * 12 + 4);
         assert_eq!(cases[0].id(), "exp/burn/exp/ndarray/elements=4194304");
+        assert_eq!(cases[1].id(), "exp/host/exp/ndarray/elements=4194304");
+        // No host kernel on wgpu: burn's exp only.
+        let wgpu = Grid::full().cases("wgpu");
+        assert_eq!(wgpu.iter().filter(|c| c.group == "exp").count(), 1);
         let mut ids: Vec<String> = cases.iter().map(Case::id).collect();
         ids.sort();
         ids.dedup();
@@ -441,19 +461,19 @@ mod tests {
     fn filter_selects_by_id_substring() {
         let cases = Grid::quick().cases("ndarray");
         let naive = select(cases.clone(), &["/naive/".into()]);
-        assert_eq!(naive.len(), 1 + 4, "the exp case comes along");
-        assert_eq!(naive[0].group, "exp");
-        assert!(naive[1..].iter().all(|c| c.implementation == "naive"));
+        assert_eq!(naive.len(), 2 + 4, "the exp cases come along");
+        assert!(naive[..2].iter().all(|c| c.group == "exp"));
+        assert!(naive[2..].iter().all(|c| c.implementation == "naive"));
         assert_eq!(select(cases.clone(), &["cnn/".into()]).len(), 4);
         assert_eq!(
             select(cases.clone(), &["/linear".into()]).len(),
             8,
             "no exp case"
         );
-        assert_eq!(select(cases.clone(), &["exp/".into()]).len(), 1);
+        assert_eq!(select(cases.clone(), &["exp/".into()]).len(), 2);
         assert_eq!(
             select(cases.clone(), &["/naive/".into(), "cnn/".into()]).len(),
-            1 + 4 + 4,
+            2 + 4 + 4,
             "either part"
         );
         assert_eq!(select(cases.clone(), &[]).len(), cases.len());
@@ -476,11 +496,20 @@ mod tests {
                 .iter()
                 .all(|v| QUADRATIC_GAUSSIAN_VARIANTS.contains(v))
         );
+        assert_eq!(of("ours-tensor"), of("ours-exp-per-kernel"));
         let at = |id: &str| cases.iter().position(|c| c.id() == id).unwrap();
+        let ours = at("mmd/ours/gaussian-biased/ndarray/n=64,m=64,d=14");
+        assert_eq!(
+            at("mmd/ours-tensor/gaussian-biased/ndarray/n=64,m=64,d=14"),
+            ours + 1
+        );
         assert_eq!(
             at("mmd/ours-exp-per-kernel/gaussian-biased/ndarray/n=64,m=64,d=14"),
-            at("mmd/ours/gaussian-biased/ndarray/n=64,m=64,d=14") + 1
+            ours + 2
         );
+        // On wgpu `ours` is the tensor path already.
+        let wgpu = Grid::quick().cases("wgpu");
+        assert!(wgpu.iter().all(|c| c.implementation != "ours-tensor"));
     }
 
     #[test]
@@ -542,7 +571,7 @@ mod tests {
         );
         assert_eq!(
             Case::exp("wgpu").da_bench_args(&plan).join(" "),
-            "--backend wgpu exp --elements 4194304 \
+            "--backend wgpu exp --impl burn --elements 4194304 \
              --samples 10 --warmup-iters 1 --warmup-ms 0 --budget-ms 2000"
         );
         let cnn = Grid::quick()

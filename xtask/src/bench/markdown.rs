@@ -113,7 +113,7 @@ const EXP_BOUND_COLUMN: &str = "x exp bound";
 
 /// What [`EXP_BOUND_COLUMN`] means, printed below the MMD table when it is there.
 const EXP_BOUND_NOTE: &str = "x exp bound: the median time over the time that the case's \
-exponentials alone take at the exp throughput measured on its backend ((n+m)^2 exponentials for \
+exponentials alone take at the fastest exp throughput measured on its backend ((n+m)^2 exponentials for \
 `ours`, whose other kernels are squarings, 5 (n+m)^2 for `ours-exp-per-kernel` and `naive`). It \
 says how far each size is from the machine's exp-throughput limit: 1.0 would mean the case does \
 nothing but its exponentials; the rest is distances, matrix products, the backward pass and \
@@ -193,15 +193,23 @@ fn exp_lines(rows: &[Row]) -> Vec<String> {
             let Shape::Exp { elements } = row.case.shape else {
                 return None;
             };
+            let what = match row.case.implementation.as_str() {
+                "host" => "mmd-core's host exponential, all threads",
+                _ => "`exp()`",
+            };
             let result = match (row.exps_per_second(), row.median_ms()) {
                 (Some(rate), Some(median)) => format!(
-                    "{} G exp/s (`exp()` of {elements} f32, median {} ms)",
+                    "{} G exp/s ({what} of {elements} f32, median {} ms)",
                     three_digits(rate / 1e9),
                     ms(median)
                 ),
                 _ => row.outcome.status(),
             };
-            Some(format!("exp throughput on {}: {result}", row.case.backend))
+            let backend = &row.case.backend;
+            Some(match row.case.implementation.as_str() {
+                "burn" => format!("exp throughput on {backend}: {result}"),
+                other => format!("exp throughput on {backend} ({other}): {result}"),
+            })
         })
         .collect()
 }
