@@ -1,5 +1,4 @@
-//! The float types of the host (CPU) kernels: arithmetic, a vectorisable exponential and a
-//! matrix product.
+//! The float types of the kernels: arithmetic, a vectorisable exponential and a matrix product.
 
 use std::ops::{Add, AddAssign, Mul, Sub};
 use std::sync::OnceLock;
@@ -174,12 +173,12 @@ impl HostFloat for f64 {
     }
 }
 
-/// `exp(x)` of every value, in place, with the exponential of the fused host kernel
-/// ([`Compute::Host`](crate::Compute::Host)): vectorised (AVX2 where the CPU has it), split over
+/// `exp(x)` of every value, in place, with the exponential of [`GaussianMmd`](crate::GaussianMmd):
+/// vectorised (AVX2 where the CPU has it), split over
 /// the machine's threads for long slices, for arguments `<= 0` (positive values give 1, values
 /// below -87 give `exp(-87)`).
 ///
-/// Public so that benchmarks can measure the exponential throughput the host kernel sees.
+/// Public so that benchmarks can measure the exponential throughput the kernel sees.
 pub fn exp_nonpositive_in_place(values: &mut [f32]) {
     const PER_THREAD: usize = 1 << 16;
     let threads = worker_threads()
@@ -226,7 +225,7 @@ fn exp_slice_portable(values: &mut [f32]) {
     }
 }
 
-/// Threads for the host kernels: the machine's parallelism, read once.
+/// Threads for the kernels: the machine's parallelism, read once.
 pub(crate) fn worker_threads() -> usize {
     static THREADS: OnceLock<usize> = OnceLock::new();
     *THREADS.get_or_init(|| {
