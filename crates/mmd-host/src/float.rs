@@ -53,40 +53,53 @@ fn check_extent(len: usize, rows: usize, cols: usize, rs: usize, cs: usize, what
     );
 }
 
-macro_rules! gemm_body {
-    ($gemm:path, $shape:expr, $alpha:expr, $a:expr, $b:expr, $c:expr) => {{
-        let [m, k, n] = $shape;
-        let (a, rsa, csa) = $a;
-        let (b, rsb, csb) = $b;
-        let (c, rsc, csc) = $c;
-        check_extent(a.len(), m, k, rsa, csa, "A");
-        check_extent(b.len(), k, n, rsb, csb, "B");
-        check_extent(c.len(), m, n, rsc, csc, "C");
-        // SAFETY: the extents were checked above, `c` is borrowed mutably and `a`, `b` shared,
-        // so the output does not alias the inputs.
-        unsafe {
-            $gemm(
-                m,
-                k,
-                n,
-                $alpha,
-                a.as_ptr(),
-                rsa as isize,
-                csa as isize,
-                b.as_ptr(),
-                rsb as isize,
-                csb as isize,
-                0.0,
-                c.as_mut_ptr(),
-                rsc as isize,
-                csc as isize,
-            )
+/// The [`HostFloat`] items that only differ by type: `ZERO`, `min_zero` and `gemm` (through
+/// matrixmultiply's `$gemm`, `sgemm` or `dgemm`).
+macro_rules! shared_items {
+    ($gemm:path) => {
+        const ZERO: Self = 0.0;
+
+        #[inline(always)]
+        fn min_zero(self) -> Self {
+            self.min(0.0)
         }
-    }};
+
+        fn gemm(
+            [m, k, n]: [usize; 3],
+            alpha: Self,
+            (a, rsa, csa): (&[Self], usize, usize),
+            (b, rsb, csb): (&[Self], usize, usize),
+            (c, rsc, csc): (&mut [Self], usize, usize),
+        ) {
+            check_extent(a.len(), m, k, rsa, csa, "A");
+            check_extent(b.len(), k, n, rsb, csb, "B");
+            check_extent(c.len(), m, n, rsc, csc, "C");
+            // SAFETY: the extents were checked above, `c` is borrowed mutably and `a`, `b`
+            // shared, so the output does not alias the inputs.
+            unsafe {
+                $gemm(
+                    m,
+                    k,
+                    n,
+                    alpha,
+                    a.as_ptr(),
+                    rsa as isize,
+                    csa as isize,
+                    b.as_ptr(),
+                    rsb as isize,
+                    csb as isize,
+                    0.0,
+                    c.as_mut_ptr(),
+                    rsc as isize,
+                    csc as isize,
+                )
+            }
+        }
+    };
 }
 
 impl HostFloat for f32 {
-    const ZERO: Self = 0.0;
+    shared_items!(matrixmultiply::sgemm);
 
     fn of(x: f64) -> Self {
         x as f32
@@ -94,11 +107,6 @@ impl HostFloat for f32 {
 
     fn f64(self) -> f64 {
         f64::from(self)
-    }
-
-    #[inline(always)]
-    fn min_zero(self) -> Self {
-        self.min(0.0)
     }
 
     /// Cephes' `expf` without branches: `x = k ln 2 + r`, a degree-7 polynomial for `exp(r)`
@@ -128,20 +136,10 @@ impl HostFloat for f32 {
         let k_int = shifted.to_bits().wrapping_sub(SHIFTER.to_bits());
         p * f32::from_bits(k_int.wrapping_add(127).wrapping_shl(23))
     }
-
-    fn gemm(
-        shape: [usize; 3],
-        alpha: Self,
-        a: (&[Self], usize, usize),
-        b: (&[Self], usize, usize),
-        c: (&mut [Self], usize, usize),
-    ) {
-        gemm_body!(matrixmultiply::sgemm, shape, alpha, a, b, c)
-    }
 }
 
 impl HostFloat for f64 {
-    const ZERO: Self = 0.0;
+    shared_items!(matrixmultiply::dgemm);
 
     fn of(x: f64) -> Self {
         x
@@ -151,25 +149,10 @@ impl HostFloat for f64 {
         self
     }
 
-    #[inline(always)]
-    fn min_zero(self) -> Self {
-        self.min(0.0)
-    }
-
     /// The standard library's `exp`: f64 users get full precision rather than speed.
     #[inline(always)]
     fn exp_nonpositive(self) -> Self {
         self.exp()
-    }
-
-    fn gemm(
-        shape: [usize; 3],
-        alpha: Self,
-        a: (&[Self], usize, usize),
-        b: (&[Self], usize, usize),
-        c: (&mut [Self], usize, usize),
-    ) {
-        gemm_body!(matrixmultiply::dgemm, shape, alpha, a, b, c)
     }
 }
 
