@@ -64,10 +64,23 @@ impl Mode {
 /// How the convolutions are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Conv {
-    /// Patches times weights (`da-models`' default, fast on ndarray).
+    /// `da-models`' host kernels (its default; burn-ndarray only, else the same as im2col).
+    Host,
+    /// Patches times weights in tensor operations.
     Im2col,
     /// The backend's own convolution.
     Native,
+}
+
+impl Conv {
+    /// The `da-models` algorithm.
+    pub fn algorithm(self) -> ConvAlgorithm {
+        match self {
+            Conv::Host => ConvAlgorithm::Host,
+            Conv::Im2col => ConvAlgorithm::Im2col,
+            Conv::Native => ConvAlgorithm::Native,
+        }
+    }
 }
 
 /// One CNN training-step case.
@@ -85,7 +98,7 @@ pub struct CnnArgs {
     /// Unlabelled target images per step (MMD mode only; ignored for source-only training).
     #[arg(long, default_value_t = 32)]
     pub target_batch: usize,
-    /// Convolution algorithm (default: im2col on ndarray, native on wgpu).
+    /// Convolution algorithm (default: host on ndarray, native on wgpu).
     #[arg(long, value_enum)]
     pub conv: Option<Conv>,
     /// Warm-up and samples.
@@ -94,16 +107,21 @@ pub struct CnnArgs {
 }
 
 /// Times training steps with Adam (learning rate 1e-3) on `B` and returns the JSON row (without
-/// the backend, device and memory fields, which the caller adds).
+/// the backend, device and memory fields, which the caller adds). The convolutions use
+/// `args.conv`, else `default_conv` (the backend's default); the row's implementation is `ours`
+/// with the default and `ours-<conv>` (e.g. `ours-im2col`) with another.
 ///
 /// # Panics
 /// When the loss is not finite.
-pub fn run<B: AutodiffBackend>(args: &CnnArgs, conv: Conv, device: &B::Device) -> Value {
+pub fn run<B: AutodiffBackend>(args: &CnnArgs, default_conv: Conv, device: &B::Device) -> Value {
+    let conv = args.conv.unwrap_or(default_conv);
+    let implementation = if conv == default_conv {
+        "ours".to_string()
+    } else {
+        format!("ours-{}", conv.algorithm().name())
+    };
     B::seed(device, 42);
-    let config = args.arch.config().with_conv(match conv {
-        Conv::Im2col => ConvAlgorithm::Im2col,
-        Conv::Native => ConvAlgorithm::Native,
-    });
+    let config = args.arch.config().with_conv(conv.algorithm());
     let shape = [config.in_channels, config.height, config.width];
     let images = |batch: usize| {
         Tensor::<B, 4>::random(
@@ -158,14 +176,14 @@ pub fn run<B: AutodiffBackend>(args: &CnnArgs, conv: Conv, device: &B::Device) -
     };
     json!({
         "group": "cnn",
-        "implementation": "ours",
+        "implementation": implementation,
         "variant": format!("{}-{}", args.arch.name(), args.mode.name()),
         "shape": {
             "source_batch": args.source_batch,
             "target_batch": if args.mode == Mode::Mmd { args.target_batch } else { 0 },
             "image": shape,
         },
-        "conv": match conv { Conv::Im2col => "im2col", Conv::Native => "native" },
+        "conv": conv.algorithm().name(),
         "samples": summary.times_ms.len(),
         "median_ms": summary.median_ms,
         "min_ms": summary.min_ms,
@@ -200,7 +218,7 @@ mod tests {
                     budget_ms: 60_000,
                 },
             };
-            let row = run::<TestBackend>(&args, Conv::Im2col, &device);
+            let row = run::<TestBackend>(&args, Conv::Host, &device);
             assert_eq!(row["variant"], format!("lenet-{}", mode.name()));
             let images = if mode == Mode::Mmd { 6.0 } else { 4.0 };
             let expected = images / (row["median_ms"].as_f64().unwrap() / 1e3);
@@ -214,6 +232,28 @@ mod tests {
                 row["shape"]["target_batch"],
                 if mode == Mode::Mmd { 2 } else { 0 }
             );
+            assert_eq!(row["implementation"], "ours");
+            assert_eq!(row["conv"], "host");
         }
+    }
+
+    #[test]
+    fn another_convolution_is_its_own_implementation() {
+        let args = CnnArgs {
+            arch: Network::Lenet,
+            mode: Mode::SourceOnly,
+            source_batch: 2,
+            target_batch: 0,
+            conv: Some(Conv::Im2col),
+            sampling: SamplingArgs {
+                samples: 1,
+                warmup_iters: 0,
+                warmup_ms: 0,
+                budget_ms: 60_000,
+            },
+        };
+        let row = run::<TestBackend>(&args, Conv::Host, &Default::default());
+        assert_eq!(row["implementation"], "ours-im2col");
+        assert_eq!(row["conv"], "im2col");
     }
 }

@@ -136,7 +136,7 @@ fn run_case<B: AutodiffBackend>(
             json!({})
         }
         Command::Mmd(args) => mmd_case::run::<B>(args, device),
-        Command::Cnn(args) => cnn_case::run::<B>(args, args.conv.unwrap_or(default_conv), device),
+        Command::Cnn(args) => cnn_case::run::<B>(args, default_conv, device),
         Command::Exp(args) => exp_case::run::<B::InnerBackend>(args, device),
     };
     row["backend"] = json!(cli.backend.name());
@@ -180,7 +180,7 @@ fn main() {
             &cli,
             &Default::default(),
             format!("cpu: {}", system::cpu_model()),
-            Conv::Im2col,
+            Conv::Host,
         ),
         #[cfg(feature = "wgpu")]
         BackendKind::Wgpu => {

@@ -10,17 +10,25 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ModelError;
 
-/// How the [`ConvBlock`](crate::ConvBlock)s compute their convolutions. Both give the same
+/// How the [`ConvBlock`](crate::ConvBlock)s compute their convolutions. All give the same
 /// values and gradients (up to float rounding) and use the same parameters, so a record saved
-/// with one loads with the other.
+/// with one loads with the others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConvAlgorithm {
+    /// da-models' own CPU kernels (the cnn-host crate) where they run: on burn-ndarray with
+    /// `f32` (`NdArray<f32>` and `Autodiff<NdArray<f32>>`) when da-models' `ndarray` feature is
+    /// on. The convolution runs image by image over the machine's threads (patches in a cache-
+    /// sized buffer, one matrix product) and a block's batch-norm, ReLU and max-pool are one
+    /// fused pass (ReLU and max-pool alone without batch-norm); each is one node of the autodiff
+    /// graph with a hand-written backward pass. On any other backend, or without the feature,
+    /// this is [`ConvAlgorithm::Im2col`].
+    Host,
     /// Gather the `k x k` patches of the zero-padded input (im2col) and multiply them by the
     /// weights in one matrix product; every step is a plain tensor op, so autodiff
-    /// differentiates it with slices and matrix products. On burn-ndarray this is about 30 times
-    /// faster to train than [`ConvAlgorithm::Native`] (whose input gradient is a scalar loop),
-    /// and it works on every backend.
+    /// differentiates it with slices and matrix products. Works on every backend; on
+    /// burn-ndarray about 30 times faster to train than [`ConvAlgorithm::Native`] (whose input
+    /// gradient is a scalar loop), and slower than [`ConvAlgorithm::Host`].
     Im2col,
     /// The backend's own `conv2d` operation (burn's `Conv2d::forward`); best on GPU backends
     /// with tuned convolution kernels.
@@ -29,11 +37,16 @@ pub enum ConvAlgorithm {
 
 impl ConvAlgorithm {
     /// Both choices, in declaration order.
-    pub const ALL: [ConvAlgorithm; 2] = [ConvAlgorithm::Im2col, ConvAlgorithm::Native];
+    pub const ALL: [ConvAlgorithm; 3] = [
+        ConvAlgorithm::Host,
+        ConvAlgorithm::Im2col,
+        ConvAlgorithm::Native,
+    ];
 
     /// The snake-case name used on command lines and in configuration files.
     pub fn name(self) -> &'static str {
         match self {
+            ConvAlgorithm::Host => "host",
             ConvAlgorithm::Im2col => "im2col",
             ConvAlgorithm::Native => "native",
         }
@@ -71,6 +84,10 @@ impl ConvAlgorithm {
              with stride {stride} and padding {padding} to an input of shape {:?}",
             input.dims()
         );
+        #[cfg(feature = "ndarray")]
+        if self.runs_on_host::<B>() {
+            return crate::host::conv2d(input, weight, bias, stride, padding);
+        }
         match self {
             ConvAlgorithm::Native => conv2d(
                 input,
@@ -78,8 +95,21 @@ impl ConvAlgorithm {
                 bias,
                 ConvOptions::new([stride, stride], [padding, padding], [1, 1], 1),
             ),
-            ConvAlgorithm::Im2col => im2col_conv2d(input, weight, bias, stride, padding),
+            ConvAlgorithm::Host | ConvAlgorithm::Im2col => {
+                im2col_conv2d(input, weight, bias, stride, padding)
+            }
         }
+    }
+
+    /// Whether this algorithm runs da-models' host kernels on backend `B`: it is
+    /// [`ConvAlgorithm::Host`], the `ndarray` feature is on and `B` is burn-ndarray with `f32`
+    /// (plain or autodiff).
+    pub fn runs_on_host<B: Backend>(self) -> bool {
+        #[cfg(feature = "ndarray")]
+        let available = crate::host::available::<B>();
+        #[cfg(not(feature = "ndarray"))]
+        let available = false;
+        self == ConvAlgorithm::Host && available
     }
 }
 
@@ -152,7 +182,7 @@ impl fmt::Display for ConvAlgorithm {
 impl FromStr for ConvAlgorithm {
     type Err = ModelError;
 
-    /// Parses `im2col` or `native` (case-insensitive).
+    /// Parses `host`, `im2col` or `native` (case-insensitive).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let normalised = s.trim().to_ascii_lowercase();
         ConvAlgorithm::ALL
@@ -161,7 +191,7 @@ impl FromStr for ConvAlgorithm {
             .ok_or_else(|| ModelError::UnknownName {
                 what: "convolution algorithm",
                 got: s.to_string(),
-                expected: "im2col, native",
+                expected: "host, im2col, native",
             })
     }
 }
@@ -195,7 +225,8 @@ mod tests {
         }
     }
 
-    /// Values and gradients (input, weight, bias) of both algorithms agree.
+    /// Values and gradients (input, weight, bias) of every algorithm agree with the backend's
+    /// native convolution.
     fn agree(
         batch: usize,
         cin: usize,
@@ -237,22 +268,54 @@ mod tests {
             )
         };
         let native = run(ConvAlgorithm::Native);
-        let im2col = run(ConvAlgorithm::Im2col);
         let tolerance = Tolerance::<f32>::relative(1e-4).set_absolute(1e-4);
-        native.0.assert_approx_eq::<f32>(&im2col.0, tolerance);
-        native.1.assert_approx_eq::<f32>(&im2col.1, tolerance);
-        native.2.assert_approx_eq::<f32>(&im2col.2, tolerance);
-        native.3.assert_approx_eq::<f32>(&im2col.3, tolerance);
+        for algorithm in [ConvAlgorithm::Im2col, ConvAlgorithm::Host] {
+            let other = run(algorithm);
+            native.0.assert_approx_eq::<f32>(&other.0, tolerance);
+            native.1.assert_approx_eq::<f32>(&other.1, tolerance);
+            native.2.assert_approx_eq::<f32>(&other.2, tolerance);
+            native.3.assert_approx_eq::<f32>(&other.3, tolerance);
+        }
     }
 
     #[test]
-    fn im2col_matches_the_native_convolution() {
+    fn every_algorithm_matches_the_native_convolution() {
+        // The host kernels do run here when the feature is on (`cargo test --all-features`).
+        assert_eq!(
+            ConvAlgorithm::Host.runs_on_host::<TrainBackend>(),
+            cfg!(feature = "ndarray")
+        );
+        assert_eq!(
+            ConvAlgorithm::Host.runs_on_host::<TestBackend>(),
+            cfg!(feature = "ndarray")
+        );
+        assert!(!ConvAlgorithm::Im2col.runs_on_host::<TrainBackend>());
         agree(2, 1, 4, [16, 16], 5, 1, 2); // lenet block 1
+        agree(3, 2, 4, [10, 9], 5, 1, 2); // odd width
         agree(2, 3, 5, [8, 8], 5, 1, 2); // lenet block 2
         agree(2, 3, 4, [17, 12], 3, 2, 1); // net_only block 1, odd size
         agree(3, 2, 3, [9, 10], 3, 1, 1); // wide
         agree(1, 2, 2, [7, 6], 3, 3, 0); // stride 3, no padding
         agree(2, 2, 3, [5, 5], 4, 2, 2); // even kernel, padding larger than needed
+    }
+
+    #[test]
+    fn without_bias_and_without_input_gradient() {
+        // The first layer's case: images need no gradient; and a convolution without bias.
+        let device = Default::default();
+        let x = Tensor::<TrainBackend, 4>::random([3, 2, 9, 8], Distribution::Default, &device);
+        let w = Tensor::<TrainBackend, 4>::random([4, 2, 3, 3], Distribution::Default, &device)
+            .require_grad();
+        let run = |algorithm: ConvAlgorithm| {
+            let y = algorithm.conv2d(x.clone(), w.clone(), None, 2, 1);
+            let grads = (y.clone() * y.clone()).sum().backward();
+            assert!(x.grad(&grads).is_none());
+            (y.inner().into_data(), w.grad(&grads).unwrap().into_data())
+        };
+        let (im2col, host) = (run(ConvAlgorithm::Im2col), run(ConvAlgorithm::Host));
+        let tolerance = Tolerance::<f32>::relative(1e-4).set_absolute(1e-4);
+        im2col.0.assert_approx_eq::<f32>(&host.0, tolerance);
+        im2col.1.assert_approx_eq::<f32>(&host.1, tolerance);
     }
 
     #[test]
@@ -281,5 +344,6 @@ mod tests {
             );
         }
         assert!("winograd".parse::<ConvAlgorithm>().is_err());
+        assert_eq!("Host".parse::<ConvAlgorithm>(), Ok(ConvAlgorithm::Host));
     }
 }

@@ -21,7 +21,7 @@ use crate::conv_algorithm::ConvAlgorithm;
 /// | `padding` | `0` | zero padding on each side of the convolution input |
 /// | `batch_norm` | `false` | batch-norm between the convolution and the ReLU |
 /// | `pool` | `2` | side and stride of the max-pool window (`1` = no pooling) |
-/// | `algorithm` | [`ConvAlgorithm::Im2col`] | how the convolution is computed |
+/// | `algorithm` | [`ConvAlgorithm::Host`] | how the convolution is computed |
 #[derive(Config, Debug)]
 pub struct ConvBlockConfig {
     /// Channels of the input map.
@@ -44,7 +44,7 @@ pub struct ConvBlockConfig {
     #[config(default = 2)]
     pub pool: usize,
     /// How the convolution is computed (the parameters are the same either way).
-    #[config(default = "ConvAlgorithm::Im2col")]
+    #[config(default = "ConvAlgorithm::Host")]
     pub algorithm: ConvAlgorithm,
 }
 
@@ -151,6 +151,19 @@ impl<B: Backend> ConvBlock<B> {
             self.conv.stride[0],
             self.padding,
         );
+        #[cfg(feature = "ndarray")]
+        if self.algorithm.runs_on_host::<B>() {
+            let pool = self.pool.as_ref().map(|pool| pool.kernel_size[0]);
+            return match (&self.norm, pool) {
+                // One pass for the normalisation, ReLU and max-pool.
+                (Some(norm), pool) => {
+                    let x = crate::host::batch_norm(norm, x, pool);
+                    if pool.is_some() { x } else { relu(x) }
+                }
+                (None, Some(pool)) => crate::host::relu_max_pool(x, pool),
+                (None, None) => relu(x),
+            };
+        }
         let x = match &self.norm {
             Some(norm) => norm.forward(x),
             None => x,
@@ -224,13 +237,137 @@ mod tests {
         let device = Default::default();
         let config = ConvBlockConfig::new(3, 8, 3).with_stride(2).with_padding(1);
         let block = config.init::<TestBackend>(&device);
-        assert_eq!(block.algorithm(), ConvAlgorithm::Im2col);
+        assert_eq!(block.algorithm(), ConvAlgorithm::Host);
         let input = Tensor::random([2, 3, 13, 14], Distribution::Normal(0.0, 1.0), &device);
         let im2col = block.forward(input.clone());
         let native = block.with_algorithm(ConvAlgorithm::Native).forward(input);
         im2col
             .into_data()
             .assert_approx_eq::<f32>(&native.into_data(), burn::tensor::Tolerance::default());
+    }
+
+    /// Output and every gradient (input and all parameters) of a block computed with the host
+    /// kernels (fused ReLU + max-pool) and with tensor operations.
+    #[test]
+    fn host_block_matches_the_tensor_block() {
+        use burn::tensor::{Int, Tolerance};
+        type Train = burn_autodiff::Autodiff<TestBackend>;
+        let device = Default::default();
+        for (config, h, w) in [
+            (ConvBlockConfig::new(2, 4, 5).with_padding(2), 10, 9),
+            (
+                ConvBlockConfig::new(3, 5, 3)
+                    .with_stride(2)
+                    .with_padding(1)
+                    .with_batch_norm(true),
+                17,
+                12,
+            ),
+            (
+                ConvBlockConfig::new(2, 3, 3).with_padding(1).with_pool(3),
+                11,
+                10,
+            ),
+            (ConvBlockConfig::new(2, 3, 3).with_pool(1), 6, 7),
+            (
+                ConvBlockConfig::new(2, 3, 3)
+                    .with_pool(1)
+                    .with_batch_norm(true),
+                6,
+                7,
+            ),
+        ] {
+            let block = config.init::<Train>(&device);
+            let input = Tensor::<Train, 4>::random(
+                [3, config.in_channels, h, w],
+                Distribution::Normal(0.0, 1.0),
+                &device,
+            )
+            .require_grad();
+            // Parameters are initialised lazily, on first use: do it once, before the clones.
+            let _ = block.forward(input.clone());
+            let run = |algorithm: ConvAlgorithm| {
+                let block = block.clone().with_algorithm(algorithm);
+                let y = block.forward(input.clone());
+                let weights = Tensor::<Train, 1, Int>::arange(
+                    0..y.dims().iter().product::<usize>() as i64,
+                    &device,
+                )
+                .float()
+                .reshape(y.dims())
+                .sin();
+                let grads = (y.clone() * weights).sum().backward();
+                let mut values = vec![
+                    y.inner().into_data(),
+                    input.grad(&grads).unwrap().into_data(),
+                    block.conv.weight.grad(&grads).unwrap().into_data(),
+                    block
+                        .conv
+                        .bias
+                        .as_ref()
+                        .unwrap()
+                        .grad(&grads)
+                        .unwrap()
+                        .into_data(),
+                ];
+                if let Some(norm) = &block.norm {
+                    values.push(norm.gamma.grad(&grads).unwrap().into_data());
+                    values.push(norm.beta.grad(&grads).unwrap().into_data());
+                }
+                values
+            };
+            let (tensor, host) = (run(ConvAlgorithm::Im2col), run(ConvAlgorithm::Host));
+            let tolerance = Tolerance::<f32>::relative(1e-4).set_absolute(1e-4);
+            for (a, b) in tensor.iter().zip(&host) {
+                a.assert_approx_eq::<f32>(b, tolerance);
+            }
+        }
+    }
+
+    /// The host batch-norm updates the running statistics as burn's does, and inference (the
+    /// plain backend, running statistics) agrees too.
+    #[test]
+    fn host_batch_norm_running_statistics_and_inference() {
+        use burn::module::{AutodiffModule, Module};
+        use burn::tensor::Tolerance;
+        type Train = burn_autodiff::Autodiff<TestBackend>;
+        let device = Default::default();
+        let config = ConvBlockConfig::new(3, 4, 3)
+            .with_padding(1)
+            .with_batch_norm(true);
+        let input =
+            Tensor::<Train, 4>::random([5, 3, 9, 8], Distribution::Normal(1.0, 2.0), &device);
+        // Both blocks load the record of one initialised block (the same parameters, separate
+        // running statistics), then run two training-mode forward passes.
+        let base = config.init::<Train>(&device);
+        base.forward(input.clone());
+        let block = |algorithm| {
+            let block = config
+                .init::<Train>(&device)
+                .load_record(base.clone().into_record())
+                .with_algorithm(algorithm);
+            block.forward(input.clone());
+            block.forward(input.clone());
+            block
+        };
+        let (tensor, host) = (block(ConvAlgorithm::Im2col), block(ConvAlgorithm::Host));
+        let tolerance = Tolerance::<f32>::relative(1e-4).set_absolute(1e-5);
+        let (a, b) = (tensor.norm.as_ref().unwrap(), host.norm.as_ref().unwrap());
+        a.running_mean
+            .value()
+            .into_data()
+            .assert_approx_eq::<f32>(&b.running_mean.value().into_data(), tolerance);
+        a.running_var
+            .value()
+            .into_data()
+            .assert_approx_eq::<f32>(&b.running_var.value().into_data(), tolerance);
+        let (tensor, host) = (tensor.valid(), host.valid());
+        assert!(host.algorithm().runs_on_host::<TestBackend>());
+        let input = input.inner();
+        tensor
+            .forward(input.clone())
+            .into_data()
+            .assert_approx_eq::<f32>(&host.forward(input).into_data(), tolerance);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::error::ModelError;
 /// | `arch` | [`Arch::Lenet`] | which conv blocks | |
 /// | `in_channels` | `1` | image channels (1 gray, 3 RGB) | >= 1 |
 /// | `height`, `width` | `16` | image size in pixels | >= [`Arch::min_input_side`] |
-/// | `conv` | [`ConvAlgorithm::Im2col`] | how convolutions are computed | |
+/// | `conv` | [`ConvAlgorithm::Host`] | how convolutions are computed | |
 #[derive(Config, Debug)]
 pub struct FeatureExtractorConfig {
     /// The preset architecture.
@@ -32,7 +32,7 @@ pub struct FeatureExtractorConfig {
     #[config(default = 16)]
     pub width: usize,
     /// How the convolutions are computed.
-    #[config(default = "ConvAlgorithm::Im2col")]
+    #[config(default = "ConvAlgorithm::Host")]
     pub conv: ConvAlgorithm,
 }
 

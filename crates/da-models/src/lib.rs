@@ -20,10 +20,11 @@
 //! assert_eq!(output.logits.dims(), [8, model.num_classes()]);
 //! ```
 //!
-//! Convolutions are computed as patches times weights ([`ConvAlgorithm::Im2col`], the default:
-//! about 30 times faster to train on burn-ndarray than its native convolution) or with the
-//! backend's own kernel ([`ConvAlgorithm::Native`], for GPU backends); the parameters and records
-//! are the same either way.
+//! Convolutions are computed by da-models' own CPU kernels on burn-ndarray
+//! ([`ConvAlgorithm::Host`], the default; needs the `ndarray` feature, else it is `Im2col`), as
+//! patches times weights in tensor operations on any backend ([`ConvAlgorithm::Im2col`]) or with
+//! the backend's own kernel ([`ConvAlgorithm::Native`], for GPU backends); the parameters and
+//! records are the same either way.
 //!
 //! Configurations that cannot work (an input too small for the convolutions and pools, zero
 //! classes, channels or bottleneck units, a dropout outside `[0, 1)`) are a [`ModelError`] from
@@ -40,6 +41,8 @@ mod conv_block;
 mod discriminator;
 mod error;
 mod extractor;
+#[cfg(feature = "ndarray")]
+mod host;
 mod mmd_on;
 mod net;
 mod output;

@@ -23,7 +23,7 @@ use crate::output::DaOutput;
 /// | `num_classes` | `10` | classes | >= 1 |
 /// | `bottleneck` | `256` | feature width ([`feature_dim`](Self::feature_dim)) | >= 1 |
 /// | `dropout` | `0.0` | dropout after the bottleneck's ReLU, training only | `[0, 1)` |
-/// | `conv` | [`ConvAlgorithm::Im2col`] | how convolutions are computed (same parameters) | |
+/// | `conv` | [`ConvAlgorithm::Host`] | how convolutions are computed (same parameters) | |
 ///
 /// The width of the flattened extractor output, the bottleneck's input, is computed from the
 /// input size ([`flat_dim`](Self::flat_dim)). Presets: [`lenet`](Self::lenet) (= `new()`),
@@ -66,7 +66,7 @@ pub struct DaNetConfig {
     #[config(default = 0.0)]
     pub dropout: f64,
     /// How the convolutions are computed; [`ConvAlgorithm::Native`] suits GPU backends.
-    #[config(default = "ConvAlgorithm::Im2col")]
+    #[config(default = "ConvAlgorithm::Host")]
     pub conv: ConvAlgorithm,
 }
 

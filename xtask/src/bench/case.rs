@@ -183,6 +183,9 @@ impl Case {
                     .split_once('-')
                     .expect("CNN variants are <arch>-<mode>");
                 args.extend(["cnn", "--arch", arch, "--mode", mode].map(String::from));
+                if let Some(conv) = self.implementation.strip_prefix("ours-") {
+                    args.extend(["--conv".into(), conv.into()]);
+                }
                 args.extend(["--source-batch".into(), source_batch.to_string()]);
                 args.extend(["--target-batch".into(), target_batch.to_string()]);
             }
@@ -298,6 +301,11 @@ pub const EXP_MIN_SAMPLES: usize = 10;
 /// CNN training modes.
 pub const CNN_MODES: [&str; 2] = ["source-only", "mmd"];
 
+/// The da-bench CNN implementations: `da-models`' default convolutions (`ours`: its host kernels
+/// on ndarray, the backend's own on wgpu) and, on ndarray, its tensor-operation im2col path
+/// (`ours-im2col`).
+pub const CNN_IMPLEMENTATIONS: [&str; 2] = ["ours", "ours-im2col"];
+
 impl Grid {
     /// `--quick`: n = m in {64, 256}, d in {14, 256}, both networks.
     pub fn quick() -> Self {
@@ -373,7 +381,17 @@ impl Grid {
                     target_batch,
                     image,
                 };
-                cases.push(case("cnn", "ours", &format!("{network}-{mode}"), shape));
+                for implementation in CNN_IMPLEMENTATIONS {
+                    // The host kernels run on ndarray only: elsewhere `ours` is the tensor path.
+                    if implementation == "ours" || backend == "ndarray" {
+                        cases.push(case(
+                            "cnn",
+                            implementation,
+                            &format!("{network}-{mode}"),
+                            shape,
+                        ));
+                    }
+                }
             }
         }
         cases
@@ -443,13 +461,18 @@ mod tests {
     fn full_grid_has_every_case_once() {
         let cases = Grid::full().cases("ndarray");
         // burn's and the host exp; 4 losses + 2 tensor-path + 2 exp-per-kernel + forward +
-        // naive, 4 sizes x 3 widths; 2 networks x 2 modes.
-        assert_eq!(cases.len(), 2 + 10 * 12 + 4);
+        // naive, 4 sizes x 3 widths; 2 networks x 2 modes x (host kernels, im2col).
+        assert_eq!(cases.len(), 2 + 10 * 12 + 8);
         assert_eq!(cases[0].id(), "exp/burn/exp/ndarray/elements=4194304");
         assert_eq!(cases[1].id(), "exp/host/exp/ndarray/elements=4194304");
         // No host kernel on wgpu: burn's exp only.
         let wgpu = Grid::full().cases("wgpu");
         assert_eq!(wgpu.iter().filter(|c| c.group == "exp").count(), 1);
+        assert!(
+            wgpu.iter()
+                .filter(|c| c.group == "cnn")
+                .all(|c| c.implementation == "ours")
+        );
         let mut ids: Vec<String> = cases.iter().map(Case::id).collect();
         ids.sort();
         ids.dedup();
@@ -464,7 +487,7 @@ mod tests {
         assert_eq!(naive.len(), 2 + 4, "the exp cases come along");
         assert!(naive[..2].iter().all(|c| c.group == "exp"));
         assert!(naive[2..].iter().all(|c| c.implementation == "naive"));
-        assert_eq!(select(cases.clone(), &["cnn/".into()]).len(), 4);
+        assert_eq!(select(cases.clone(), &["cnn/".into()]).len(), 8);
         assert_eq!(
             select(cases.clone(), &["/linear".into()]).len(),
             8,
@@ -473,7 +496,7 @@ mod tests {
         assert_eq!(select(cases.clone(), &["exp/".into()]).len(), 2);
         assert_eq!(
             select(cases.clone(), &["/naive/".into(), "cnn/".into()]).len(),
-            2 + 4 + 4,
+            2 + 4 + 8,
             "either part"
         );
         assert_eq!(select(cases.clone(), &[]).len(), cases.len());
@@ -574,6 +597,13 @@ mod tests {
             "--backend wgpu exp --impl burn --elements 4194304 \
              --samples 10 --warmup-iters 1 --warmup-ms 0 --budget-ms 2000"
         );
+        let im2col = Grid::quick()
+            .cases("ndarray")
+            .into_iter()
+            .find(|c| c.implementation == "ours-im2col")
+            .unwrap();
+        let args = im2col.da_bench_args(&plan).join(" ");
+        assert!(args.contains(" --conv im2col "), "{args}");
         let cnn = Grid::quick()
             .cases("ndarray")
             .into_iter()
