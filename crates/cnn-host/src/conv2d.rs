@@ -240,7 +240,11 @@ impl Conv2d {
                 let src = &plane[(oy * s + kh - p) * w..][..w];
                 let dst = &mut row[oy * out_w..][..out_w];
                 if s == 1 {
-                    dst[xs.clone()].copy_from_slice(&src[x0..x0 + xs.len()]);
+                    // An element loop: rows are short (8 values on LeNet's second block), where
+                    // a `memcpy` call costs more than the copy.
+                    for (d, &v) in dst[xs.clone()].iter_mut().zip(&src[x0..x0 + xs.len()]) {
+                        *d = v;
+                    }
                 } else {
                     // Every s-th value: the first of each whole s-long chunk, then the last.
                     let (last, body) = (xs.len() - 1, &mut dst[xs.clone()]);
