@@ -220,73 +220,102 @@ impl Conv2d {
         }
     }
 
-    /// The patches matrix (im2col) of one image into `patches`: `[patch_len, out_height *
-    /// out_width]`, row `(channel, kh, kw)`, column `(out_y, out_x)`, zero where the window
-    /// overlaps the padding.
-    fn image_patches(&self, image: &[f32], patches: &mut [f32]) {
+    /// Visits every run of a patch row that reads one input row: for patch row `(channel, kh,
+    /// kw)` and output row `oy`, the outputs `xs` of that row read the input row
+    /// `oy * stride + kh - padding` of the channel from column `x0`, every `stride` values.
+    /// The geometry shared by [`image_patches`](Self::image_patches) and its adjoint
+    /// [`fold_image`](Self::fold_image).
+    fn for_each_segment(&self, mut visit: impl FnMut(Segment)) {
         let (k, s, p) = (self.kernel, self.stride, self.padding);
         let (out_h, out_w) = (self.out_height(), self.out_width());
-        let (h, w) = (self.height, self.width);
-        patches.fill(0.0);
-        for (r, row) in patches.chunks_mut(self.pixels().max(1)).enumerate() {
+        let (h, w, pixels) = (self.height, self.width, self.pixels());
+        for r in 0..self.patch_len() {
             let (c, kh, kw) = (r / (k * k), r / k % k, r % k);
             let xs = valid_outputs(out_w, w, kw, s, p);
             if xs.is_empty() {
                 continue;
             }
             let x0 = xs.start * s + kw - p;
-            let plane = &image[c * h * w..][..h * w];
             for oy in valid_outputs(out_h, h, kh, s, p) {
-                let src = &plane[(oy * s + kh - p) * w..][..w];
-                let dst = &mut row[oy * out_w..][..out_w];
+                visit(Segment {
+                    patch: r * pixels + oy * out_w,
+                    input: (c * h + oy * s + kh - p) * w,
+                    xs: xs.clone(),
+                    x0,
+                });
+            }
+        }
+    }
+
+    /// The patches matrix (im2col) of one image into `patches`: `[patch_len, out_height *
+    /// out_width]`, row `(channel, kh, kw)`, column `(out_y, out_x)`, zero where the window
+    /// overlaps the padding.
+    fn image_patches(&self, image: &[f32], patches: &mut [f32]) {
+        let (s, w, out_w) = (self.stride, self.width, self.out_width());
+        patches.fill(0.0);
+        self.for_each_segment(
+            |Segment {
+                 patch,
+                 input,
+                 xs,
+                 x0,
+             }| {
+                let src = &image[input..][..w];
+                let dst = &mut patches[patch..][..out_w][xs.clone()];
                 if s == 1 {
                     // An element loop: rows are short (8 values on LeNet's second block), where
                     // a `memcpy` call costs more than the copy.
-                    for (d, &v) in dst[xs.clone()].iter_mut().zip(&src[x0..x0 + xs.len()]) {
+                    for (d, &v) in dst.iter_mut().zip(&src[x0..x0 + xs.len()]) {
                         *d = v;
                     }
                 } else {
                     // Every s-th value: the first of each whole s-long chunk, then the last.
-                    let (last, body) = (xs.len() - 1, &mut dst[xs.clone()]);
+                    let last = xs.len() - 1;
                     let chunks = src[x0..x0 + last * s].chunks_exact(s);
-                    for (d, chunk) in body[..last].iter_mut().zip(chunks) {
+                    for (d, chunk) in dst[..last].iter_mut().zip(chunks) {
                         *d = chunk[0];
                     }
-                    body[last] = src[x0 + last * s];
+                    dst[last] = src[x0 + last * s];
                 }
-            }
-        }
+            },
+        );
     }
 
     /// The adjoint of [`image_patches`](Self::image_patches): adds every entry of one image's
     /// patch gradient (`[patch_len, pixels]`) onto the input position it was read from (col2im).
     fn fold_image(&self, patch_grad: &[f32], image: &mut [f32]) {
-        let (k, s, p) = (self.kernel, self.stride, self.padding);
-        let (out_h, out_w) = (self.out_height(), self.out_width());
-        let (h, w) = (self.height, self.width);
-        for (r, src_row) in patch_grad.chunks(self.pixels().max(1)).enumerate() {
-            let (c, kh, kw) = (r / (k * k), r / k % k, r % k);
-            let xs = valid_outputs(out_w, w, kw, s, p);
-            if xs.is_empty() {
-                continue;
-            }
-            let x0 = xs.start * s + kw - p;
-            let plane = &mut image[c * h * w..][..h * w];
-            for oy in valid_outputs(out_h, h, kh, s, p) {
-                let dst = &mut plane[(oy * s + kh - p) * w..][..w];
-                let src = &src_row[oy * out_w..][..out_w];
+        let (s, w, out_w) = (self.stride, self.width, self.out_width());
+        self.for_each_segment(
+            |Segment {
+                 patch,
+                 input,
+                 xs,
+                 x0,
+             }| {
+                let src = &patch_grad[patch..][..out_w][xs];
+                let dst = &mut image[input..][..w][x0..];
                 if s == 1 {
-                    for (d, &g) in dst[x0..].iter_mut().zip(&src[xs.clone()]) {
+                    for (d, &g) in dst.iter_mut().zip(src) {
                         *d += g;
                     }
                 } else {
-                    for (chunk, &g) in dst[x0..].chunks_mut(s).zip(&src[xs.clone()]) {
+                    for (chunk, &g) in dst.chunks_mut(s).zip(src) {
                         chunk[0] += g;
                     }
                 }
-            }
-        }
+            },
+        );
     }
+}
+
+/// One run of [`Conv2d::for_each_segment`]: where the patch row's output row starts in the
+/// image's patches (`patch`), where the input row starts in the image (`input`), the outputs
+/// of the row that read inside the input (`xs`) and the input column of the first (`x0`).
+struct Segment {
+    patch: usize,
+    input: usize,
+    xs: Range<usize>,
+    x0: usize,
 }
 
 /// The outputs `o < out_len` whose input position `o * stride + offset - padding` lies inside
