@@ -23,8 +23,9 @@ Cases (ids as in `cargo xtask bench --list`, backend `torch-cpu`):
   batch 64 and target batch 32.
 
 Each case runs in its own Python process (peak memory from `resource.getrusage`, which includes
-the interpreter and torch, about 300 MiB); a case that runs out of memory or crashes becomes a
-row that says so. Cases estimated to need more than --mem-cap-bytes are skipped.
+the interpreter and torch, about 300 MiB), with the same glibc allocator setting as da-bench
+(GLIBC_TUNABLES, unless already set; see `child_env`); a case that runs out of memory or
+crashes becomes a row that says so. Cases estimated to need more than --mem-cap-bytes are skipped.
 One JSON line per case on stdout: group, implementation, variant, backend, device, shape,
 status (ok, skipped, failed, out of memory), reason, samples, median_ms, min_ms, max_ms,
 times_ms, peak_rss_mib.
@@ -250,6 +251,19 @@ def classify(case, returncode, stdout, stderr, timed_out, timeout_s):
     return unmeasured(case, "failed", last or f"exit code {returncode}")
 
 
+# The allocator setting da-bench applies to itself (cnn_host::keep_freed_memory: glibc keeps freed
+# memory for reuse instead of unmapping it), given to the torch children too, so that both sides
+# run on the same allocator behaviour. A GLIBC_TUNABLES already in the environment is kept.
+ALLOCATOR_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456"
+
+
+def child_env(environ):
+    """The environment of a case child: `environ` with da-bench's allocator setting."""
+    env = dict(environ)
+    env.setdefault("GLIBC_TUNABLES", ALLOCATOR_TUNABLES)
+    return env
+
+
 def run_in_child(case, args):
     command = [sys.executable, os.path.abspath(__file__), "--run-case", json.dumps(case)]
     for flag, value in (("--samples", args.samples), ("--cnn-samples", args.cnn_samples),
@@ -257,7 +271,8 @@ def run_in_child(case, args):
                         ("--budget-ms", args.budget_ms)):
         command += [flag, str(value)]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout_s)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout_s,
+                              env=child_env(os.environ))
     except subprocess.TimeoutExpired:
         return classify(case, None, "", "", True, args.timeout_s)
     return classify(case, done.returncode, done.stdout, done.stderr, False, args.timeout_s)

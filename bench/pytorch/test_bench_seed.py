@@ -36,6 +36,16 @@ class Arguments(unittest.TestCase):
                 bench_seed.parse_args(argv)
 
 
+class Allocator(unittest.TestCase):
+    def test_children_get_da_benchs_allocator_setting(self):
+        env = bench_seed.child_env({"PATH": "/bin"})
+        self.assertEqual(env["GLIBC_TUNABLES"],
+                         "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456")
+        self.assertEqual(env["PATH"], "/bin")
+        # The user's own setting wins.
+        self.assertEqual(bench_seed.child_env({"GLIBC_TUNABLES": "x"})["GLIBC_TUNABLES"], "x")
+
+
 class Cases(unittest.TestCase):
     def test_ids_follow_xtask(self):
         args = bench_seed.parse_args(["--sizes", "64", "--dims", "14", "--networks", "net_only"])

@@ -174,6 +174,8 @@ fn report_panics_as_json() {
 
 fn main() {
     report_panics_as_json();
+    // As da-train does: freed buffers stay in the heap (cnn-host's docs say why).
+    cnn_host::keep_freed_memory();
     let cli = Cli::parse();
     let row = match cli.backend {
         BackendKind::Ndarray => run_case::<Autodiff<NdArray<f32>>>(

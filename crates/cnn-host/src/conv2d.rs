@@ -2,18 +2,29 @@
 
 use std::ops::Range;
 
+use crate::gemm::gemm;
+use crate::scratch::with_scratch;
 use crate::sums::sum_map;
-use crate::threads::{for_each_chunk, parallel_map, parallel_ranges};
+use crate::threads::{for_each_chunk, map_chunks, parallel_map};
+
+/// Patch values (`f32`) built at a time: the patches of as many whole output rows as fit in
+/// 256 KiB (at least one row), so that they are still in cache for the matrix product.
+const TILE_LEN: usize = 1 << 16;
 
 /// The shape of a 2-D convolution (cross-correlation, like PyTorch's `Conv2d`) on row-major
 /// NCHW `f32` data: square kernel, the same stride and zero padding on both axes, one group,
 /// no dilation.
 ///
-/// The work is done image by image, images split over threads: the image's patches matrix `P`
-/// (im2col, `[patch_len, out_height * out_width]`, built in a per-thread buffer that stays in
-/// cache) enters three matrix products: the output `W P`, the weight gradient `G P^T` (summed
-/// over images) and the patch gradient `W^T G`, folded back onto the input image (col2im). No
-/// batch-sized patches matrix is ever stored: the backward pass rebuilds each image's patches.
+/// The work is done image by image, images split over threads. Each image is first copied,
+/// zero-padded, into channels-last order (`[height + 2 padding, width + 2 padding, channels]`),
+/// where the `kernel * in_channels` values that one output pixel reads from one input row are
+/// contiguous: a patch (the row of the patches matrix `P`, `[pixels, kernel * kernel *
+/// in_channels]`, built in a per-thread buffer a few output rows at a time while they stay in
+/// cache) is `kernel` copies of such runs. `P` enters three matrix products: the output
+/// `W P^T`, the weight gradient `G P` (summed over images) and the patch gradient `G^T W`,
+/// added back onto the padded image (col2im). The weight is reordered to match (`[out_channels,
+/// kernel, kernel, in_channels]`) once per call. No batch-sized patches matrix is ever stored:
+/// the backward pass rebuilds each image's patches.
 ///
 /// | layout | shape |
 /// |---|---|
@@ -86,6 +97,28 @@ impl Conv2d {
         self.out_height() * self.out_width()
     }
 
+    fn padded_width(&self) -> usize {
+        self.width + 2 * self.padding
+    }
+
+    /// Length of one padded channels-last image.
+    fn padded_len(&self) -> usize {
+        (self.height + 2 * self.padding) * self.padded_width() * self.in_channels
+    }
+
+    /// Output rows whose patches are built at a time (at least one).
+    fn tile_rows(&self) -> usize {
+        (TILE_LEN / (self.out_width() * self.patch_len()).max(1)).clamp(1, self.out_height())
+    }
+
+    /// The output rows of an image, [`tile_rows`](Self::tile_rows) at a time.
+    fn tiles(&self) -> impl Iterator<Item = Range<usize>> {
+        let (rows, out_h) = (self.tile_rows(), self.out_height());
+        (0..out_h)
+            .step_by(rows)
+            .map(move |start| start..(start + rows).min(out_h))
+    }
+
     /// Checks the shape and the operand lengths.
     fn check(&self, input: &[f32], weight: &[f32]) {
         assert!(
@@ -116,29 +149,34 @@ impl Conv2d {
         if let Some(bias) = bias {
             assert_eq!(bias.len(), co, "bias length for {self:?}");
         }
+        let taps = self.taps_first(weight);
+        let (image, image_len, out_w) = (co * pixels, self.image_len(), self.out_width());
+        let tile_len = self.tile_rows() * out_w * kl;
         let mut output = vec![0.0; self.output_len()];
-        let image = co * pixels;
         for_each_chunk(&mut output, image, 2 * kl, |first, images| {
-            let mut patches = vec![0.0; kl * pixels];
-            for (i, out) in images.chunks_mut(image).enumerate() {
-                let b = first + i;
-                self.image_patches(
-                    &input[b * self.image_len()..][..self.image_len()],
-                    &mut patches,
-                );
-                gemm(
-                    [co, kl, pixels],
-                    (weight, [kl, 1]),
-                    (&patches, [pixels, 1]),
-                    (out, [pixels, 1]),
-                    false,
-                );
-                if let Some(bias) = bias {
-                    for (plane, &shift) in out.chunks_mut(pixels).zip(bias) {
-                        plane.iter_mut().for_each(|v| *v += shift);
+            with_scratch(|scratch| {
+                let [padded, patches, _, _] = scratch.get([self.padded_len(), tile_len, 0, 0]);
+                for (i, out) in images.chunks_mut(image).enumerate() {
+                    self.pad_channels_last(&input[(first + i) * image_len..][..image_len], padded);
+                    for rows in self.tiles() {
+                        let (start, n) = (rows.start * out_w, rows.len() * out_w);
+                        let patches = &mut patches[..n * kl];
+                        self.tile_patches(padded, rows, patches);
+                        gemm(
+                            [co, kl, n],
+                            (&taps, [kl, 1]),
+                            (patches, [1, kl]),
+                            (&mut out[start..], [pixels, 1]),
+                            false,
+                        );
+                    }
+                    if let Some(bias) = bias {
+                        for (plane, &shift) in out.chunks_mut(pixels).zip(bias) {
+                            plane.iter_mut().for_each(|v| *v += shift);
+                        }
                     }
                 }
-            }
+            })
         });
         output
     }
@@ -162,226 +200,197 @@ impl Conv2d {
             self.output_len(),
             "output gradient length for {self:?}"
         );
-        let (image, image_len) = (co * pixels, self.image_len());
+        let (image, image_len, out_w) = (co * pixels, self.image_len(), self.out_width());
         // The bias gradient: per-channel sums of the output gradient.
         let bias = parallel_map(co, self.batch * pixels, |c| {
             (0..self.batch)
                 .map(|b| sum_map(&grad_output[b * image + c * pixels..][..pixels], |g| g))
                 .sum::<f64>() as f32
         });
-        // dW^T = sum over images of P_b G_b^T ([patch_len, out_channels]), one partial sum per
-        // thread over its images.
-        let partials = parallel_ranges(self.batch, 2 * kl * image, |images| {
-            let mut patches = vec![0.0; kl * pixels];
-            let mut partial = vec![0.0; kl * co];
-            for (n, b) in images.enumerate() {
-                self.image_patches(&input[b * image_len..][..image_len], &mut patches);
-                gemm(
-                    [kl, pixels, co],
-                    (&patches, [pixels, 1]),
-                    (&grad_output[b * image..], [1, pixels]),
-                    (&mut partial, [co, 1]),
-                    n > 0,
-                );
-            }
-            partial
-        });
-        let mut weight_grad = vec![0.0; co * kl];
-        for partial in &partials {
-            for (r, row) in partial.chunks(co).enumerate() {
-                for (c, &value) in row.iter().enumerate() {
-                    weight_grad[c * kl + r] += value;
+        let taps = self.taps_first(weight);
+        let tile_len = self.tile_rows() * out_w * kl;
+        let (padded_len, products) = (self.padded_len(), if input_grad { 2 } else { 1 });
+        let mut input_grads = if input_grad {
+            vec![0.0; self.input_len()]
+        } else {
+            Vec::new()
+        };
+        // Per thread over its images: dW = sum_b G_b P_b (`[out_channels, patch_len]`, taps
+        // first), and dP_b = G_b^T W added back onto the padded image while it is in cache.
+        let cost = 2 * products * kl * image;
+        let partials = map_chunks(self.batch, &mut input_grads, cost, |images, dst| {
+            with_scratch(|scratch| {
+                let grad_lens = if input_grad {
+                    [tile_len, padded_len]
+                } else {
+                    [0, 0]
+                };
+                let [padded, patches, patch_grad, padded_grad] =
+                    scratch.get([padded_len, tile_len, grad_lens[0], grad_lens[1]]);
+                let mut partial = vec![0.0; co * kl];
+                for (n, b) in images.enumerate() {
+                    let grad = &grad_output[b * image..][..image];
+                    self.pad_channels_last(&input[b * image_len..][..image_len], padded);
+                    padded_grad.fill(0.0);
+                    for (t, rows) in self.tiles().enumerate() {
+                        let (start, n_pixels) = (rows.start * out_w, rows.len() * out_w);
+                        let patches = &mut patches[..n_pixels * kl];
+                        self.tile_patches(padded, rows.clone(), patches);
+                        gemm(
+                            [co, n_pixels, kl],
+                            (&grad[start..], [pixels, 1]),
+                            (patches, [kl, 1]),
+                            (&mut partial, [kl, 1]),
+                            n > 0 || t > 0,
+                        );
+                        if input_grad {
+                            let patch_grad = &mut patch_grad[..n_pixels * kl];
+                            gemm(
+                                [n_pixels, co, kl],
+                                (&grad[start..], [1, pixels]),
+                                (&taps, [kl, 1]),
+                                (patch_grad, [kl, 1]),
+                                false,
+                            );
+                            self.fold_tile(patch_grad, rows, padded_grad);
+                        }
+                    }
+                    if input_grad {
+                        self.crop_channels_first(
+                            padded_grad,
+                            &mut dst[n * image_len..][..image_len],
+                        );
+                    }
                 }
-            }
+                partial
+            })
+        });
+        let mut partials = partials.into_iter();
+        let mut weight_grad = partials.next().expect("at least one range");
+        for partial in partials {
+            weight_grad
+                .iter_mut()
+                .zip(&partial)
+                .for_each(|(w, p)| *w += p);
         }
-        // dP_b = W^T G_b, folded back onto the image (col2im) while it is in cache.
-        let input = input_grad.then(|| {
-            let mut input_grad = vec![0.0; self.input_len()];
-            let cost = 2 * kl * image / image_len;
-            for_each_chunk(&mut input_grad, image_len, cost, |first, images| {
-                let mut patch_grad = vec![0.0; kl * pixels];
-                for (i, dst) in images.chunks_mut(image_len).enumerate() {
-                    gemm(
-                        [kl, co, pixels],
-                        (weight, [1, kl]),
-                        (&grad_output[(first + i) * image..], [pixels, 1]),
-                        (&mut patch_grad, [pixels, 1]),
-                        false,
-                    );
-                    self.fold_image(&patch_grad, dst);
-                }
-            });
-            input_grad
-        });
         Conv2dGrads {
-            input,
-            weight: weight_grad,
+            input: input_grad.then_some(input_grads),
+            weight: self.channels_first(&weight_grad),
             bias,
         }
     }
 
-    /// Visits every run of a patch row that reads one input row: for patch row `(channel, kh,
-    /// kw)` and output row `oy`, the outputs `xs` of that row read the input row
-    /// `oy * stride + kh - padding` of the channel from column `x0`, every `stride` values.
-    /// The geometry shared by [`image_patches`](Self::image_patches) and its adjoint
-    /// [`fold_image`](Self::fold_image).
-    fn for_each_segment(&self, mut visit: impl FnMut(Segment)) {
-        let (k, s, p) = (self.kernel, self.stride, self.padding);
-        let (out_h, out_w) = (self.out_height(), self.out_width());
-        let (h, w, pixels) = (self.height, self.width, self.pixels());
-        for r in 0..self.patch_len() {
-            let (c, kh, kw) = (r / (k * k), r / k % k, r % k);
-            let xs = valid_outputs(out_w, w, kw, s, p);
-            if xs.is_empty() {
-                continue;
-            }
-            let x0 = xs.start * s + kw - p;
-            for oy in valid_outputs(out_h, h, kh, s, p) {
-                visit(Segment {
-                    patch: r * pixels + oy * out_w,
-                    input: (c * h + oy * s + kh - p) * w,
-                    xs: xs.clone(),
-                    x0,
-                });
+    /// The weight reordered from `[out, in, kh, kw]` to `[out, kh, kw, in]`, the order of a
+    /// patch's values.
+    fn taps_first(&self, weight: &[f32]) -> Vec<f32> {
+        transpose_blocks(weight, self.in_channels, self.kernel * self.kernel)
+    }
+
+    /// The inverse of [`taps_first`](Self::taps_first).
+    fn channels_first(&self, taps: &[f32]) -> Vec<f32> {
+        transpose_blocks(taps, self.kernel * self.kernel, self.in_channels)
+    }
+
+    /// One image (`[in_channels, height, width]`) into `padded`: channels last, zero padding
+    /// around (`[height + 2 padding, width + 2 padding, in_channels]`).
+    fn pad_channels_last(&self, image: &[f32], padded: &mut [f32]) {
+        let (c, h, w, p) = (self.in_channels, self.height, self.width, self.padding);
+        let wp = self.padded_width();
+        padded.fill(0.0);
+        for y in 0..h {
+            let row = &mut padded[((y + p) * wp + p) * c..][..w * c];
+            for ch in 0..c {
+                let src = &image[(ch * h + y) * w..][..w];
+                for (dst, &v) in row[ch..].iter_mut().step_by(c).zip(src) {
+                    *dst = v;
+                }
             }
         }
     }
 
-    /// The patches matrix (im2col) of one image into `patches`: `[patch_len, out_height *
-    /// out_width]`, row `(channel, kh, kw)`, column `(out_y, out_x)`, zero where the window
-    /// overlaps the padding.
-    fn image_patches(&self, image: &[f32], patches: &mut [f32]) {
-        let (s, w, out_w) = (self.stride, self.width, self.out_width());
-        patches.fill(0.0);
-        self.for_each_segment(
-            |Segment {
-                 patch,
-                 input,
-                 xs,
-                 x0,
-             }| {
-                let src = &image[input..][..w];
-                let dst = &mut patches[patch..][..out_w][xs.clone()];
-                if s == 1 {
-                    // An element loop: rows are short (8 values on LeNet's second block), where
-                    // a `memcpy` call costs more than the copy.
-                    for (d, &v) in dst.iter_mut().zip(&src[x0..x0 + xs.len()]) {
-                        *d = v;
-                    }
-                } else {
-                    // Every s-th value: the first of each whole s-long chunk, then the last.
-                    let last = xs.len() - 1;
-                    let chunks = src[x0..x0 + last * s].chunks_exact(s);
-                    for (d, chunk) in dst[..last].iter_mut().zip(chunks) {
-                        *d = chunk[0];
-                    }
-                    dst[last] = src[x0 + last * s];
+    /// The adjoint of [`pad_channels_last`](Self::pad_channels_last) (padding dropped, channels
+    /// first again), written over `image`.
+    fn crop_channels_first(&self, padded: &[f32], image: &mut [f32]) {
+        let (c, h, w, p) = (self.in_channels, self.height, self.width, self.padding);
+        let wp = self.padded_width();
+        for y in 0..h {
+            let row = &padded[((y + p) * wp + p) * c..][..w * c];
+            for ch in 0..c {
+                let dst = &mut image[(ch * h + y) * w..][..w];
+                for (d, &v) in dst.iter_mut().zip(row[ch..].iter().step_by(c)) {
+                    *d = v;
                 }
-            },
-        );
+            }
+        }
     }
 
-    /// The adjoint of [`image_patches`](Self::image_patches): adds every entry of one image's
-    /// patch gradient (`[patch_len, pixels]`) onto the input position it was read from (col2im).
-    fn fold_image(&self, patch_grad: &[f32], image: &mut [f32]) {
-        let (s, w, out_w) = (self.stride, self.width, self.out_width());
-        self.for_each_segment(
-            |Segment {
-                 patch,
-                 input,
-                 xs,
-                 x0,
-             }| {
-                let src = &patch_grad[patch..][..out_w][xs];
-                let dst = &mut image[input..][..w][x0..];
-                if s == 1 {
-                    for (d, &g) in dst.iter_mut().zip(src) {
-                        *d += g;
-                    }
-                } else {
-                    for (chunk, &g) in dst.chunks_mut(s).zip(src) {
-                        chunk[0] += g;
-                    }
+    /// Visits every run of a patch: `visit(patch, padded)` for the `kernel * in_channels` values
+    /// that output pixel `(oy, ox)` reads from padded row `oy * stride + kh` (taps `(kh, 0..kernel)`
+    /// of every channel), which start at `padded` in the padded image and at `patch` in the
+    /// patches of the output rows `rows`. The geometry shared by
+    /// [`tile_patches`](Self::tile_patches) and its adjoint [`fold_tile`](Self::fold_tile).
+    fn for_each_run(&self, rows: Range<usize>, mut visit: impl FnMut(usize, usize)) {
+        let (k, s, c) = (self.kernel, self.stride, self.in_channels);
+        let (out_w, wp, run) = (self.out_width(), self.padded_width(), k * c);
+        let mut patch = 0;
+        for oy in rows {
+            for ox in 0..out_w {
+                for kh in 0..k {
+                    visit(patch, ((oy * s + kh) * wp + ox * s) * c);
+                    patch += run;
                 }
-            },
-        );
+            }
+        }
+    }
+
+    /// The patches of the output rows `rows` of one padded image into `patches` (`[rows.len()
+    /// * out_width, patch_len]`, each patch ordered `(kh, kw, channel)`).
+    fn tile_patches(&self, padded: &[f32], rows: Range<usize>, patches: &mut [f32]) {
+        let run = self.kernel * self.in_channels;
+        self.for_each_run(rows, |patch, src| {
+            copy_run(&mut patches[patch..][..run], &padded[src..][..run]);
+        });
+    }
+
+    /// The adjoint of [`tile_patches`](Self::tile_patches): adds every entry of the patch
+    /// gradient onto the padded position it was read from (col2im).
+    fn fold_tile(&self, patch_grad: &[f32], rows: Range<usize>, padded: &mut [f32]) {
+        let run = self.kernel * self.in_channels;
+        self.for_each_run(rows, |patch, dst| {
+            let src = &patch_grad[patch..][..run];
+            for (d, &g) in padded[dst..][..run].iter_mut().zip(src) {
+                *d += g;
+            }
+        });
     }
 }
 
-/// One run of [`Conv2d::for_each_segment`]: where the patch row's output row starts in the
-/// image's patches (`patch`), where the input row starts in the image (`input`), the outputs
-/// of the row that read inside the input (`xs`) and the input column of the first (`x0`).
-struct Segment {
-    patch: usize,
-    input: usize,
-    xs: Range<usize>,
-    x0: usize,
-}
-
-/// The outputs `o < out_len` whose input position `o * stride + offset - padding` lies inside
-/// `0..in_len`.
-fn valid_outputs(
-    out_len: usize,
-    in_len: usize,
-    offset: usize,
-    stride: usize,
-    padding: usize,
-) -> Range<usize> {
-    let first = padding.saturating_sub(offset).div_ceil(stride).min(out_len);
-    let end = if in_len + padding > offset {
-        ((in_len + padding - offset - 1) / stride + 1).min(out_len)
+/// `dst = src`: an element loop for short runs (5 values on LeNet's first block, where a
+/// `memcpy` call costs more than the copy), `memcpy` for the others.
+fn copy_run(dst: &mut [f32], src: &[f32]) {
+    if dst.len() <= 16 {
+        for (d, &v) in dst.iter_mut().zip(src) {
+            *d = v;
+        }
     } else {
-        0
-    };
-    first..end.max(first)
+        dst.copy_from_slice(src);
+    }
 }
 
-/// `C = A B` (or `C += A B` when `accumulate`) for an `m x k` matrix `A` and a `k x n` matrix
-/// `B`, each given with its row and column strides (in elements), on the calling thread.
-fn gemm(
-    [m, k, n]: [usize; 3],
-    (a, [rsa, csa]): (&[f32], [usize; 2]),
-    (b, [rsb, csb]): (&[f32], [usize; 2]),
-    (c, [rsc, csc]): (&mut [f32], [usize; 2]),
-    accumulate: bool,
-) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    let last = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
-    assert!(k == 0 || (last(m, k, rsa, csa) < a.len() && last(k, n, rsb, csb) < b.len()));
-    assert!(last(m, n, rsc, csc) < c.len());
-    if k == 0 {
-        if !accumulate {
-            c.fill(0.0);
+/// Every consecutive `rows x cols` block of `data`, transposed (`cols x rows`).
+fn transpose_blocks(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0; data.len()];
+    for (src, dst) in data
+        .chunks_exact(rows * cols)
+        .zip(out.chunks_exact_mut(rows * cols))
+    {
+        for (i, row) in src.chunks_exact(cols).enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                dst[j * rows + i] = v;
+            }
         }
-        return;
     }
-    // SAFETY: every index the product reads or writes is inside the slices (checked above), and
-    // `c` does not alias `a` or `b` (it is borrowed mutably).
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            csc as isize,
-            rsc as isize,
-            accumulate,
-            a.as_ptr(),
-            csa as isize,
-            rsa as isize,
-            b.as_ptr(),
-            csb as isize,
-            rsb as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
+    out
 }
 
 #[cfg(test)]
@@ -454,7 +463,7 @@ mod tests {
         }
     }
 
-    const SHAPES: [Conv2d; 6] = [
+    const SHAPES: [Conv2d; 7] = [
         // LeNet's second block, small batch.
         Conv2d {
             batch: 2,
@@ -521,6 +530,18 @@ mod tests {
             stride: 1,
             padding: 1,
         },
+        // Patches built a few output rows at a time (41 rows of 40 x 400 patch values), the
+        // last tile shorter; odd stride-2 geometry in the tiles.
+        Conv2d {
+            batch: 2,
+            in_channels: 16,
+            height: 81,
+            width: 80,
+            out_channels: 3,
+            kernel: 5,
+            stride: 2,
+            padding: 2,
+        },
     ];
 
     #[test]
@@ -580,8 +601,8 @@ mod tests {
 
     #[test]
     fn patches_are_zero_in_the_padding() {
-        // 1x2x2 input, 3x3 kernel, padding 1: the centre row (kh = kw = 1) is the input itself,
-        // the corner row (0, 0) only sees the top-left value at output (1, 1).
+        // 1x2x2 input, 3x3 kernel, padding 1: output pixel (0, 0) sees the input in the
+        // bottom-right of its window, pixel (1, 1) in the top-left.
         let conv = Conv2d {
             batch: 1,
             in_channels: 1,
@@ -592,29 +613,46 @@ mod tests {
             stride: 1,
             padding: 1,
         };
-        let mut patches = vec![f32::NAN; 9 * 4];
-        conv.image_patches(&[1.0, 2.0, 3.0, 4.0], &mut patches);
-        assert_eq!(&patches[4 * 4..5 * 4], &[1.0, 2.0, 3.0, 4.0]);
-        assert_eq!(&patches[..4], &[0.0, 0.0, 0.0, 1.0]);
+        let mut padded = vec![f32::NAN; conv.padded_len()];
+        conv.pad_channels_last(&[1.0, 2.0, 3.0, 4.0], &mut padded);
+        let mut patches = vec![f32::NAN; 4 * 9];
+        conv.tile_patches(&padded, 0..2, &mut patches);
+        assert_eq!(
+            &patches[..9],
+            &[0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 0.0, 3.0, 4.0]
+        );
+        assert_eq!(
+            &patches[27..],
+            &[1.0, 2.0, 0.0, 3.0, 4.0, 0.0, 0.0, 0.0, 0.0]
+        );
+    }
+
+    #[test]
+    fn channels_last_round_trip() {
+        let conv = SHAPES[1];
+        let image = values(conv.image_len(), 7);
+        let mut padded = vec![f32::NAN; conv.padded_len()];
+        conv.pad_channels_last(&image, &mut padded);
+        let mut back = vec![f32::NAN; image.len()];
+        conv.crop_channels_first(&padded, &mut back);
+        assert_eq!(back, image);
+        let weight = values(conv.out_channels * conv.patch_len(), 8);
+        assert_eq!(conv.channels_first(&conv.taps_first(&weight)), weight);
+    }
+
+    #[test]
+    fn large_images_are_done_in_several_tiles() {
+        let conv = SHAPES[6];
+        assert!(conv.tile_rows() < conv.out_height() && conv.tiles().count() > 2);
+        let tiles: Vec<_> = conv.tiles().collect();
+        assert_eq!(tiles.first().unwrap().start, 0);
+        assert_eq!(tiles.last().unwrap().end, conv.out_height());
+        assert!(tiles.windows(2).all(|pair| pair[0].end == pair[1].start));
     }
 
     #[test]
     #[should_panic(expected = "input length")]
     fn wrong_input_length_panics() {
         SHAPES[0].forward(&[0.0; 3], &[0.0; 4 * 75], None);
-    }
-
-    #[test]
-    fn valid_output_ranges() {
-        // in 5, kernel offset 0, padding 2, stride 1, 5 outputs: inputs o - 2, valid o in 2..5.
-        assert_eq!(valid_outputs(5, 5, 0, 1, 2), 2..5);
-        // offset 4: inputs o + 2, valid o in 0..3.
-        assert_eq!(valid_outputs(5, 5, 4, 1, 2), 0..3);
-        // stride 2, padding 1, offset 0: inputs 2o - 1 -> o in 1..=3 for in 7, 4 outputs.
-        assert_eq!(valid_outputs(4, 7, 0, 2, 1), 1..4);
-        // Nothing valid: padding 3, in 1, offset 0, 2 outputs: inputs o - 3.
-        assert_eq!(valid_outputs(2, 1, 0, 1, 3), 2..2);
-        // The first valid output would be past the end.
-        assert_eq!(valid_outputs(2, 1, 0, 1, 5), 2..2);
     }
 }

@@ -1,7 +1,9 @@
 //! Burn-free CPU kernels of [da-models](../da_models/index.html): a 2-D convolution as patches
 //! (im2col) times weights ([`Conv2d`]), batch normalisation ([`BatchNorm`]), a fused ReLU +
-//! max-pool ([`ReluMaxPool`]) and all three of the latter fused ([`BatchNormReluMaxPool`]), each
-//! with a hand-written backward pass, on row-major NCHW `f32` data.
+//! max-pool ([`ReluMaxPool`]), all three of the latter fused ([`BatchNormReluMaxPool`]) and a
+//! fully connected layer ([`Linear`]), each with a hand-written backward pass, on row-major
+//! (NCHW) `f32` data. The work is split over rayon's thread pool. [`keep_freed_memory`] is a
+//! process setting of glibc's allocator for the programs that train with them.
 //!
 //! A crate of its own so that dev builds can optimise it fully (`opt-level = 3` in the
 //! workspace's dev profile), like mmd-host. Most users want da-models' `ConvBlock`, which calls
@@ -27,14 +29,20 @@
 //! ```
 #![warn(missing_docs)]
 
+mod allocator;
 mod batch_norm;
 mod batch_norm_pool;
 mod conv2d;
+mod gemm;
+mod linear;
 mod relu_max_pool;
+mod scratch;
 mod sums;
 mod threads;
 
+pub use allocator::keep_freed_memory;
 pub use batch_norm::{BatchNorm, BatchNormGrads, BatchStats};
 pub use batch_norm_pool::BatchNormReluMaxPool;
 pub use conv2d::{Conv2d, Conv2dGrads};
+pub use linear::{Linear, LinearGrads};
 pub use relu_max_pool::{NO_GRADIENT, ReluMaxPool};

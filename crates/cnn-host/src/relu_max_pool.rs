@@ -10,9 +10,9 @@ fn pool_row(
     k: usize,
     offset: usize,
     [scale, shift]: [f32; 2],
-    out: &mut [(f32, u32)],
+    (values, argmax): (&mut [f32], &mut [u32]),
 ) {
-    for (ox, slot) in out.iter_mut().enumerate() {
+    for (ox, slot) in values.iter_mut().zip(argmax).enumerate() {
         let (mut best, mut at, mut nan) = (f32::NEG_INFINITY, 0, false);
         for dy in 0..k {
             for (dx, &x) in rows[dy * w + ox * k..][..k].iter().enumerate() {
@@ -24,7 +24,7 @@ fn pool_row(
                 }
             }
         }
-        *slot = finish(best, nan, offset + at);
+        (*slot.0, *slot.1) = finish(best, nan, offset + at);
     }
 }
 
@@ -34,11 +34,11 @@ fn pool_row_2x2(
     w: usize,
     offset: usize,
     [scale, shift]: [f32; 2],
-    out: &mut [(f32, u32)],
+    (values, argmax): (&mut [f32], &mut [u32]),
 ) {
     let (top, bottom) = rows.split_at(w);
     let f = |v: f32| v * scale + shift;
-    for (ox, slot) in out.iter_mut().enumerate() {
+    for (ox, slot) in values.iter_mut().zip(argmax).enumerate() {
         let x = 2 * ox;
         let candidates = [
             (f(top[x]), x),
@@ -55,7 +55,7 @@ fn pool_row_2x2(
                 at = i;
             }
         }
-        *slot = finish(best, nan, offset + at);
+        (*slot.0, *slot.1) = finish(best, nan, offset + at);
     }
 }
 
@@ -138,16 +138,24 @@ impl ReluMaxPool {
         );
         let (out_w, out_plane) = (self.out_width(), self.out_plane());
         let (w, k) = (self.width, self.pool);
-        // Each entry packs the value's bits and the argmax, so that one buffer splits over threads.
-        let mut packed = vec![(0.0f32, NO_GRADIENT); self.planes * out_plane];
+        let (mut values, mut argmax) = (
+            vec![0.0; self.planes * out_plane],
+            vec![0; self.planes * out_plane],
+        );
         if out_plane == 0 {
-            return (Vec::new(), Vec::new());
+            return (values, argmax);
         }
-        for_each_chunk(&mut packed, out_plane, 4, |first, outputs| {
-            for (i, out) in outputs.chunks_mut(out_plane).enumerate() {
+        // One (values, argmax) pair of slices per plane, so that both buffers split over threads.
+        let mut planes: Vec<_> = values
+            .chunks_mut(out_plane)
+            .zip(argmax.chunks_mut(out_plane))
+            .collect();
+        for_each_chunk(&mut planes, 1, 4 * out_plane, |first, planes| {
+            for (i, (values, argmax)) in planes.iter_mut().enumerate() {
                 let src = &input[(first + i) * plane..][..plane];
                 let affine = affine(first + i);
-                for (oy, out_row) in out.chunks_mut(out_w).enumerate() {
+                let rows = values.chunks_mut(out_w).zip(argmax.chunks_mut(out_w));
+                for (oy, out_row) in rows.enumerate() {
                     let rows = &src[oy * k * w..][..k * w];
                     if k == 2 {
                         pool_row_2x2(rows, w, oy * k * w, affine, out_row);
@@ -157,7 +165,8 @@ impl ReluMaxPool {
                 }
             }
         });
-        packed.into_iter().unzip()
+        drop(planes);
+        (values, argmax)
     }
 
     /// The gradient with respect to the input, given the output gradient and the argmax from
@@ -183,6 +192,9 @@ impl ReluMaxPool {
             return grad;
         }
         for_each_chunk(&mut grad, plane, 1, |first, planes| {
+            // Zeroed here, by a write: the scattered `+=` below would first map the allocator's
+            // fresh zero pages read-only and then fault again on the write.
+            planes.fill(0.0);
             for (i, dst) in planes.chunks_mut(plane).enumerate() {
                 let start = (first + i) * out_plane;
                 let range = start..start + out_plane;

@@ -1,21 +1,55 @@
 //! Splitting work over the machine's threads.
+//!
+//! The work runs on rayon's global pool, the one burn-ndarray runs its own operations on: its
+//! threads live as long as the process, so a kernel call starts no thread (a start and its
+//! stack cost tens of microseconds and page faults) and the per-thread scratch buffers of the
+//! kernels ([`crate::scratch`]) survive from one call to the next.
 
 use std::ops::Range;
-use std::sync::OnceLock;
 
-/// Elements below which a buffer is processed on the calling thread alone (a thread start costs
-/// about as much as touching this many values).
+use rayon::prelude::*;
+
+/// Operations below which the work is done on the calling thread alone (handing work to the
+/// pool and waiting for it costs about as much as this many simple operations).
 const MIN_PER_THREAD: usize = 1 << 14;
 
-/// Threads for the kernels: the machine's parallelism, read once.
-fn worker_threads() -> usize {
-    static THREADS: OnceLock<usize> = OnceLock::new();
-    *THREADS.get_or_init(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(64)
-    })
+/// Splits `0..units` into at most one range per pool thread (a single range when `units *
+/// cost_per_unit` operations are few) and calls `work(range, chunk)` on each, in parallel, where
+/// `chunk` is the part of `data` that holds those units: `data` is `units` units of equal length
+/// (possibly zero: `&mut []` when the work writes nothing). Results in range order.
+pub(crate) fn map_chunks<T, R, F>(
+    units: usize,
+    data: &mut [T],
+    cost_per_unit: usize,
+    work: F,
+) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+    F: Fn(Range<usize>, &mut [T]) -> R + Sync,
+{
+    let unit = data.len().checked_div(units).unwrap_or(0);
+    debug_assert_eq!(data.len(), units * unit, "data must be whole units");
+    let threads = rayon::current_num_threads()
+        .min(units.saturating_mul(cost_per_unit) / MIN_PER_THREAD)
+        .min(units)
+        .max(1);
+    if threads == 1 {
+        return vec![work(0..units, data)];
+    }
+    let per_thread = units.div_ceil(threads);
+    let mut pieces = Vec::with_capacity(threads);
+    let mut rest = data;
+    for start in (0..units).step_by(per_thread) {
+        let end = (start + per_thread).min(units);
+        let (head, tail) = rest.split_at_mut((end - start) * unit);
+        pieces.push((start..end, head));
+        rest = tail;
+    }
+    pieces
+        .into_par_iter()
+        .map(|(range, chunk)| work(range, chunk))
+        .collect()
 }
 
 /// Calls `work(first_unit, chunk)` on consecutive chunks of `data` made of whole units of `unit`
@@ -29,23 +63,12 @@ where
 {
     debug_assert!(unit > 0 && data.len().is_multiple_of(unit));
     let units = data.len() / unit;
-    let threads = worker_threads()
-        .min(data.len().saturating_mul(cost_per_element) / MIN_PER_THREAD)
-        .min(units)
-        .max(1);
-    if threads == 1 {
-        return work(0, data);
-    }
-    let per_thread = units.div_ceil(threads);
-    std::thread::scope(|scope| {
-        let mut chunks = data.chunks_mut(per_thread * unit).enumerate();
-        let (_, own) = chunks.next().expect("at least one unit");
-        let work = &work;
-        for (i, chunk) in chunks {
-            scope.spawn(move || work(i * per_thread, chunk));
-        }
-        work(0, own);
-    });
+    map_chunks(
+        units,
+        data,
+        unit.saturating_mul(cost_per_element),
+        |range, chunk| work(range.start, chunk),
+    );
 }
 
 /// `work` on consecutive ranges that cover `0..items`, one per thread (a single range when
@@ -55,28 +78,7 @@ where
     R: Send,
     F: Fn(Range<usize>) -> R + Sync,
 {
-    let threads = worker_threads()
-        .min(items.saturating_mul(cost_per_item) / MIN_PER_THREAD)
-        .min(items)
-        .max(1);
-    if threads == 1 {
-        return vec![work(0..items)];
-    }
-    let per_thread = items.div_ceil(threads);
-    std::thread::scope(|scope| {
-        let work = &work;
-        let handles: Vec<_> = (per_thread..items)
-            .step_by(per_thread)
-            .map(|start| scope.spawn(move || work(start..(start + per_thread).min(items))))
-            .collect();
-        let mut results = vec![work(0..per_thread)];
-        results.extend(
-            handles
-                .into_iter()
-                .map(|handle| handle.join().expect("a kernel thread panicked")),
-        );
-        results
-    })
+    map_chunks::<(), _, _>(items, &mut [], cost_per_item, |range, _| work(range))
 }
 
 /// `(0..items).map(work).collect()`, split over threads as [`parallel_ranges`] does.
@@ -91,4 +93,28 @@ where
     .into_iter()
     .flatten()
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_every_unit_once_in_order() {
+        for (units, cost) in [(0, 1), (1, 1 << 20), (7, 1), (7, 1 << 20), (64, 1 << 20)] {
+            let mut data: Vec<usize> = vec![0; units * 3];
+            let ranges = map_chunks(units, &mut data, cost, |range, chunk| {
+                assert_eq!(chunk.len(), range.len() * 3);
+                for (i, v) in chunk.iter_mut().enumerate() {
+                    *v = range.start * 3 + i;
+                }
+                range
+            });
+            assert_eq!(data, (0..units * 3).collect::<Vec<_>>(), "{units} units");
+            let covered: Vec<usize> = ranges.into_iter().flatten().collect();
+            assert_eq!(covered, (0..units).collect::<Vec<_>>(), "{units} units");
+        }
+        let squares = parallel_map(100, 1 << 20, |i| i * i);
+        assert_eq!(squares, (0..100).map(|i| i * i).collect::<Vec<_>>());
+    }
 }

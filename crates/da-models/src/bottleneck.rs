@@ -7,6 +7,7 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Tensor, backend::Backend};
 
+use crate::dense::dense;
 use crate::error::ModelError;
 
 /// Configuration of a [`Bottleneck`]: `Linear(input, width) -> ReLU -> Dropout(dropout)`.
@@ -16,6 +17,7 @@ use crate::error::ModelError;
 /// | `input` | required | width of the flattened extractor output | >= 1 |
 /// | `width` | `256` | output width, the features the MMD can compare | >= 1 |
 /// | `dropout` | `0.0` | dropout probability after the ReLU (training only) | `[0, 1)` |
+/// | `host_kernels` | `true` | the layer on da-models' CPU kernel where it runs | |
 #[derive(Config, Debug)]
 pub struct BottleneckConfig {
     /// Width of the input rows.
@@ -26,6 +28,12 @@ pub struct BottleneckConfig {
     /// Probability that dropout zeroes an output during training.
     #[config(default = 0.0)]
     pub dropout: f64,
+    /// Whether the fully connected layer runs on da-models' CPU kernel where it can
+    /// (burn-ndarray with `f32` and the `ndarray` feature, as
+    /// [`ConvAlgorithm::Host`](crate::ConvAlgorithm::Host)); burn's `Linear` otherwise. Same
+    /// parameters either way.
+    #[config(default = true)]
+    pub host_kernels: bool,
 }
 
 impl BottleneckConfig {
@@ -47,6 +55,7 @@ impl BottleneckConfig {
         Ok(Bottleneck {
             linear: LinearConfig::new(self.input, self.width).init(device),
             dropout: DropoutConfig::new(self.dropout).init(),
+            host_kernels: self.host_kernels,
         })
     }
 
@@ -69,6 +78,8 @@ pub struct Bottleneck<B: Backend> {
     pub linear: Linear<B>,
     /// Dropout after the ReLU.
     pub dropout: Dropout,
+    #[module(skip)]
+    host_kernels: bool,
 }
 
 impl<B: Backend> Bottleneck<B> {
@@ -84,7 +95,8 @@ impl<B: Backend> Bottleneck<B> {
     /// - `input`: `[batch_size, input]`
     /// - output: `[batch_size, width]`
     pub fn forward(&self, input: Tensor<B, 2>) -> Tensor<B, 2> {
-        self.dropout.forward(relu(self.linear.forward(input)))
+        self.dropout
+            .forward(relu(dense(&self.linear, input, self.host_kernels)))
     }
 }
 

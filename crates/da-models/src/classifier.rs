@@ -5,6 +5,7 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Tensor, backend::Backend};
 
+use crate::dense::dense;
 use crate::error::ModelError;
 
 /// Configuration of a [`Classifier`]: `Linear(input, num_classes)`, no activation (the logits go
@@ -14,12 +15,17 @@ use crate::error::ModelError;
 /// |---|---|---|---|
 /// | `input` | required | width of the features | >= 1 |
 /// | `num_classes` | required | number of classes | >= 1 |
+/// | `host_kernels` | `true` | the layer on da-models' CPU kernel where it runs | |
 #[derive(Config, Debug)]
 pub struct ClassifierConfig {
     /// Width of the input rows (the bottleneck width).
     pub input: usize,
     /// Number of classes.
     pub num_classes: usize,
+    /// Whether the fully connected layer runs on da-models' CPU kernel where it can, as
+    /// [`BottleneckConfig::host_kernels`](crate::BottleneckConfig::host_kernels).
+    #[config(default = true)]
+    pub host_kernels: bool,
 }
 
 impl ClassifierConfig {
@@ -37,6 +43,7 @@ impl ClassifierConfig {
         }
         Ok(Classifier {
             linear: LinearConfig::new(self.input, self.num_classes).init(device),
+            host_kernels: self.host_kernels,
         })
     }
 
@@ -54,6 +61,8 @@ impl ClassifierConfig {
 pub struct Classifier<B: Backend> {
     /// The fully connected layer.
     pub linear: Linear<B>,
+    #[module(skip)]
+    host_kernels: bool,
 }
 
 impl<B: Backend> Classifier<B> {
@@ -69,7 +78,7 @@ impl<B: Backend> Classifier<B> {
     /// - `features`: `[batch_size, input]`
     /// - output: `[batch_size, num_classes]`
     pub fn forward(&self, features: Tensor<B, 2>) -> Tensor<B, 2> {
-        self.linear.forward(features)
+        dense(&self.linear, features, self.host_kernels)
     }
 }
 

@@ -38,6 +38,7 @@ mod bottleneck;
 mod classifier;
 mod conv_algorithm;
 mod conv_block;
+mod dense;
 mod discriminator;
 mod error;
 mod extractor;

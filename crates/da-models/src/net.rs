@@ -23,7 +23,7 @@ use crate::output::DaOutput;
 /// | `num_classes` | `10` | classes | >= 1 |
 /// | `bottleneck` | `256` | feature width ([`feature_dim`](Self::feature_dim)) | >= 1 |
 /// | `dropout` | `0.0` | dropout after the bottleneck's ReLU, training only | `[0, 1)` |
-/// | `conv` | [`ConvAlgorithm::Host`] | how convolutions are computed (same parameters) | |
+/// | `conv` | [`ConvAlgorithm::Host`] | how convolutions are computed (same parameters); `Host` also puts the fully connected layers on da-models' CPU kernel | |
 ///
 /// The width of the flattened extractor output, the bottleneck's input, is computed from the
 /// input size ([`flat_dim`](Self::flat_dim)). Presets: [`lenet`](Self::lenet) (= `new()`),
@@ -65,7 +65,9 @@ pub struct DaNetConfig {
     /// Dropout probability after the bottleneck's ReLU (training only).
     #[config(default = 0.0)]
     pub dropout: f64,
-    /// How the convolutions are computed; [`ConvAlgorithm::Native`] suits GPU backends.
+    /// How the convolutions are computed; [`ConvAlgorithm::Native`] suits GPU backends. With
+    /// [`ConvAlgorithm::Host`] the bottleneck and the classifier run on da-models' CPU kernel
+    /// too ([`BottleneckConfig::host_kernels`]), otherwise on burn's `Linear`.
     #[config(default = "ConvAlgorithm::Host")]
     pub conv: ConvAlgorithm,
 }
@@ -161,12 +163,15 @@ impl DaNetConfig {
     pub fn try_init<B: Backend>(&self, device: &B::Device) -> Result<DaNet<B>, ModelError> {
         self.validate()?;
         let extractor = self.extractor().try_init(device)?;
+        let host_kernels = self.conv == ConvAlgorithm::Host;
         let bottleneck = BottleneckConfig::new(extractor.flat_dim())
             .with_width(self.bottleneck)
             .with_dropout(self.dropout)
+            .with_host_kernels(host_kernels)
             .try_init(device)?;
-        let classifier =
-            ClassifierConfig::new(self.bottleneck, self.num_classes).try_init(device)?;
+        let classifier = ClassifierConfig::new(self.bottleneck, self.num_classes)
+            .with_host_kernels(host_kernels)
+            .try_init(device)?;
         Ok(DaNet {
             extractor,
             bottleneck,

@@ -9,6 +9,8 @@ use da_train::cli::{Cli, Command};
 use da_train::commands;
 
 fn main() -> ExitCode {
+    // Training allocates and frees image-sized buffers every step: keep them in the heap.
+    cnn_host::keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Mmd(args)) => commands::mmd::run(&args),

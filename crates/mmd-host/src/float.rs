@@ -1,7 +1,8 @@
 //! The float types of the kernels: arithmetic, a vectorisable exponential and a matrix product.
 
 use std::ops::{Add, AddAssign, Mul, Sub};
-use std::sync::OnceLock;
+
+use rayon::prelude::*;
 
 /// `f32` or `f64` in the host kernels.
 pub(crate) trait HostFloat:
@@ -164,21 +165,14 @@ impl HostFloat for f64 {
 /// Public so that benchmarks can measure the exponential throughput the kernel sees.
 pub fn exp_nonpositive_in_place(values: &mut [f32]) {
     const PER_THREAD: usize = 1 << 16;
-    let threads = worker_threads()
+    let threads = rayon::current_num_threads()
         .min(values.len().div_ceil(PER_THREAD))
         .max(1);
     if threads == 1 {
         return exp_slice(values);
     }
     let chunk = values.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let mut chunks = values.chunks_mut(chunk);
-        let own = chunks.next().expect("a non-empty slice");
-        for part in chunks {
-            scope.spawn(move || exp_slice(part));
-        }
-        exp_slice(own);
-    });
+    values.par_chunks_mut(chunk).for_each(exp_slice);
 }
 
 /// [`exp_nonpositive_in_place`] on the calling thread.
@@ -206,17 +200,6 @@ fn exp_slice_portable(values: &mut [f32]) {
     for x in values {
         *x = x.min_zero().exp_nonpositive();
     }
-}
-
-/// Threads for the kernels: the machine's parallelism, read once.
-pub(crate) fn worker_threads() -> usize {
-    static THREADS: OnceLock<usize> = OnceLock::new();
-    *THREADS.get_or_init(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(64)
-    })
 }
 
 #[cfg(test)]

@@ -17,7 +17,9 @@
 //! diagonal is exact: `k(z_i, z_i) = kernel_num` is added in closed form (or left out, for the
 //! unbiased estimator) and `H_ii = 0`.
 
-use crate::float::{HostFloat, worker_threads};
+use rayon::prelude::*;
+
+use crate::float::HostFloat;
 
 /// Columns processed together in the row sweep: four SSE or two AVX registers of f32 (LLVM
 /// vectorises loops of at least 16 iterations).
@@ -310,7 +312,7 @@ impl<T: HostFloat> Sweep<'_, T> {
         let threads = if buffer.len() < PARALLEL_ELEMENTS {
             1
         } else {
-            worker_threads().min(rows)
+            rayon::current_num_threads().min(rows)
         };
         let rows_per_thread = rows.div_ceil(threads);
         let (d, h_z) = match MODE {
@@ -326,29 +328,22 @@ impl<T: HostFloat> Sweep<'_, T> {
         if threads == 1 {
             return sweep_rows(start, buffer, h_z);
         }
-        std::thread::scope(|scope| {
-            let parts = buffer.chunks_mut(rows_per_thread * columns).zip(
+        // One part per thread of the pool (rayon's, shared with burn-ndarray: no thread is
+        // started per call), row sums in row order.
+        let parts: Vec<_> = buffer
+            .chunks_mut(rows_per_thread * columns)
+            .zip(
                 h_z.chunks_mut((rows_per_thread * d).max(1))
                     .chain(std::iter::repeat_with(|| &mut [][..])),
-            );
-            let mut handles = Vec::new();
-            let mut own = None;
-            for (p, (part, h_z)) in parts.enumerate() {
-                let first = start + p * rows_per_thread;
-                if p == 0 {
-                    own = Some((first, part, h_z));
-                } else {
-                    let sweep_rows = &sweep_rows;
-                    handles.push(scope.spawn(move || sweep_rows(first, part, h_z)));
-                }
-            }
-            let (first, part, h_z) = own.expect("a non-empty block");
-            let mut sums = sweep_rows(first, part, h_z);
-            for handle in handles {
-                sums.extend(handle.join().expect("a row sweep panicked"));
-            }
-            sums
-        })
+            )
+            .enumerate()
+            .map(|(p, (part, h_z))| (start + p * rows_per_thread, part, h_z))
+            .collect();
+        let sums: Vec<Vec<RowSums>> = parts
+            .into_par_iter()
+            .map(|(first, part, h_z)| sweep_rows(first, part, h_z))
+            .collect();
+        sums.into_iter().flatten().collect()
     }
 
     /// Row `i` with the widest vector instructions the CPU offers.

@@ -15,6 +15,7 @@
 
 mod batch_norm;
 mod conv2d;
+mod linear;
 mod relu_max_pool;
 
 use std::any::{Any, TypeId};
@@ -28,6 +29,7 @@ use burn_ndarray::{NdArray, NdArrayTensor};
 
 pub(crate) use batch_norm::batch_norm;
 pub(crate) use conv2d::conv2d;
+pub(crate) use linear::linear;
 pub(crate) use relu_max_pool::relu_max_pool;
 
 /// The inference backend the kernels serve.
