@@ -149,30 +149,38 @@ impl Conv2d {
         if let Some(bias) = bias {
             assert_eq!(bias.len(), co, "bias length for {self:?}");
         }
-        let taps = self.taps_first(weight);
+        // The weight as `[patch_len, out_channels]`, so that the product below reads both
+        // operands as the matrix-product kernel wants them (no repacking per image): the output
+        // tile comes out channels last and is transposed into place, with the bias.
+        let taps = transpose_blocks(&self.taps_first(weight), co, kl);
         let (image, image_len, out_w) = (co * pixels, self.image_len(), self.out_width());
-        let tile_len = self.tile_rows() * out_w * kl;
+        let tile_pixels = self.tile_rows() * out_w;
         let mut output = vec![0.0; self.output_len()];
         for_each_chunk(&mut output, image, 2 * kl, |first, images| {
             with_scratch(|scratch| {
-                let [padded, patches, _, _] = scratch.get([self.padded_len(), tile_len, 0, 0]);
+                let [padded, patches, tile, _] =
+                    scratch.get([self.padded_len(), tile_pixels * kl, tile_pixels * co, 0]);
                 for (i, out) in images.chunks_mut(image).enumerate() {
                     self.pad_channels_last(&input[(first + i) * image_len..][..image_len], padded);
                     for rows in self.tiles() {
                         let (start, n) = (rows.start * out_w, rows.len() * out_w);
-                        let patches = &mut patches[..n * kl];
+                        let (patches, tile) = (&mut patches[..n * kl], &mut tile[..n * co]);
                         self.tile_patches(padded, rows, patches);
                         gemm(
                             [co, kl, n],
-                            (&taps, [kl, 1]),
+                            (&taps, [1, co]),
                             (patches, [1, kl]),
-                            (&mut out[start..], [pixels, 1]),
+                            (tile, [1, co]),
                             false,
                         );
-                    }
-                    if let Some(bias) = bias {
-                        for (plane, &shift) in out.chunks_mut(pixels).zip(bias) {
-                            plane.iter_mut().for_each(|v| *v += shift);
+                        for (c, plane) in out.chunks_exact_mut(pixels).enumerate() {
+                            let shift = bias.map_or(0.0, |bias| bias[c]);
+                            for (o, v) in plane[start..start + n]
+                                .iter_mut()
+                                .zip(tile[c..].iter().step_by(co))
+                            {
+                                *o = v + shift;
+                            }
                         }
                     }
                 }
