@@ -18,11 +18,13 @@ use crate::error::ModelError;
 pub enum ConvAlgorithm {
     /// da-models' own CPU kernels (the cnn-host crate) where they run: on burn-ndarray with
     /// `f32` (`NdArray<f32>` and `Autodiff<NdArray<f32>>`) when da-models' `ndarray` feature is
-    /// on. The convolution runs image by image over the machine's threads (patches in a cache-
-    /// sized buffer, one matrix product) and a block's batch-norm, ReLU and max-pool are one
-    /// fused pass (ReLU and max-pool alone without batch-norm); each is one node of the autodiff
-    /// graph with a hand-written backward pass. On any other backend, or without the feature,
-    /// this is [`ConvAlgorithm::Im2col`].
+    /// on. The convolution runs image by image over rayon's thread pool (the image copied
+    /// channels last, its patches built a few output rows at a time in a per-thread buffer, one
+    /// matrix product each) and a block's batch-norm, ReLU and max-pool are one fused pass (ReLU
+    /// and max-pool alone without batch-norm); each is one node of the autodiff graph with a
+    /// hand-written backward pass. In a [`DaNet`](crate::DaNet) it also puts the bottleneck and
+    /// the classifier on a host kernel. On any other backend, or without the feature, this is
+    /// [`ConvAlgorithm::Im2col`].
     Host,
     /// Gather the `k x k` patches of the zero-padded input (im2col) and multiply them by the
     /// weights in one matrix product; every step is a plain tensor op, so autodiff

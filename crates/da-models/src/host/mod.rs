@@ -10,8 +10,9 @@
 //! elsewhere is copied, in one pass).
 //!
 //! Each operation is one node of the autodiff graph whose state holds what its backward pass
-//! needs on the host (the convolution's input and weight, the batch-norm's input and statistics,
-//! the pooling's argmax), and whose backward pass runs cnn-host's hand-written kernel.
+//! needs on the host (the input and weight of a convolution or a fully connected layer, the
+//! batch-norm's input and statistics, the pooling's argmax), and whose backward pass runs
+//! cnn-host's hand-written kernel.
 
 mod batch_norm;
 mod conv2d;
