@@ -3,6 +3,7 @@
 use std::ops::Range;
 
 use crate::gemm::gemm;
+use crate::grads::LayerGrads;
 use crate::scratch::with_scratch;
 use crate::sums::sum_map;
 use crate::threads::{for_each_chunk, map_chunks, parallel_map};
@@ -50,17 +51,6 @@ pub struct Conv2d {
     pub stride: usize,
     /// Zero padding on every side.
     pub padding: usize,
-}
-
-/// Gradients of a loss with respect to the convolution's operands, from [`Conv2d::backward`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct Conv2dGrads {
-    /// Input gradient, when it was asked for (same layout as the input).
-    pub input: Option<Vec<f32>>,
-    /// Weight gradient (same layout as the weight).
-    pub weight: Vec<f32>,
-    /// Bias gradient.
-    pub bias: Vec<f32>,
 }
 
 impl Conv2d {
@@ -200,7 +190,7 @@ impl Conv2d {
         weight: &[f32],
         grad_output: &[f32],
         input_grad: bool,
-    ) -> Conv2dGrads {
+    ) -> LayerGrads {
         self.check(input, weight);
         let (kl, co, pixels) = (self.patch_len(), self.out_channels, self.pixels());
         assert_eq!(
@@ -281,7 +271,7 @@ impl Conv2d {
                 .zip(&partial)
                 .for_each(|(w, p)| *w += p);
         }
-        Conv2dGrads {
+        LayerGrads {
             input: input_grad.then_some(input_grads),
             weight: self.channels_first(&weight_grad),
             bias,

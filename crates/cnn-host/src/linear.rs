@@ -1,6 +1,7 @@
 //! A fully connected layer, forward and backward.
 
 use crate::gemm::gemm;
+use crate::grads::LayerGrads;
 use crate::threads::map_chunks;
 
 /// The shape of a fully connected layer `y = x W + b` on row-major `f32` data, with the weight
@@ -23,17 +24,6 @@ pub struct Linear {
     pub input: usize,
     /// Width of the output rows.
     pub output: usize,
-}
-
-/// Gradients of a loss with respect to the layer's operands, from [`Linear::backward`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct LinearGrads {
-    /// Input gradient, when it was asked for (`[batch, input]`).
-    pub input: Option<Vec<f32>>,
-    /// Weight gradient (`[input, output]`).
-    pub weight: Vec<f32>,
-    /// Bias gradient (`[output]`).
-    pub bias: Vec<f32>,
 }
 
 impl Linear {
@@ -87,7 +77,7 @@ impl Linear {
         weight: &[f32],
         grad_output: &[f32],
         input_grad: bool,
-    ) -> LinearGrads {
+    ) -> LayerGrads {
         self.check(input, weight);
         let (batch, d_in, d_out) = (self.batch, self.input, self.output);
         assert_eq!(
@@ -128,7 +118,7 @@ impl Linear {
                 .zip(row)
                 .for_each(|(b, &g)| *b += f64::from(g));
         }
-        LinearGrads {
+        LayerGrads {
             input,
             weight: weight_grad,
             bias: bias.into_iter().map(|b| b as f32).collect(),

@@ -18,6 +18,7 @@ mod batch_norm;
 mod conv2d;
 mod linear;
 mod relu_max_pool;
+mod weighted;
 
 use std::any::{Any, TypeId};
 
