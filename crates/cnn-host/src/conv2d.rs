@@ -23,9 +23,11 @@ const TILE_LEN: usize = 1 << 16;
 /// in_channels]`, built in a per-thread buffer a few output rows at a time while they stay in
 /// cache) is `kernel` copies of such runs. `P` enters three matrix products: the output
 /// `W P^T`, the weight gradient `G P` (summed over images) and the patch gradient `G^T W`,
-/// added back onto the padded image (col2im). The weight is reordered to match (`[out_channels,
-/// kernel, kernel, in_channels]`) once per call. No batch-sized patches matrix is ever stored:
-/// the backward pass rebuilds each image's patches.
+/// added back onto the padded image (col2im). The weight is reordered to match once per call
+/// (`[out_channels, kernel, kernel, in_channels]`; for the output transposed, so that the
+/// product reads the patches without repacking them and writes a channels-last tile, which is
+/// transposed into place). No batch-sized patches matrix is ever stored: the backward pass
+/// rebuilds each image's patches.
 ///
 /// | layout | shape |
 /// |---|---|
