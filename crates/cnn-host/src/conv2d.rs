@@ -3,7 +3,7 @@
 use std::ops::Range;
 
 use crate::gemm::gemm;
-use crate::grads::LayerGrads;
+use crate::layer::{Layer, LayerGrads};
 use crate::scratch::with_scratch;
 use crate::sums::sum_map;
 use crate::threads::{for_each_chunk, map_chunks, parallel_map};
@@ -130,12 +130,10 @@ impl Conv2d {
             "weight length for {self:?}"
         );
     }
+}
 
-    /// The convolution of `input` with `weight`, plus `bias`.
-    ///
-    /// # Panics
-    /// If the shape is invalid or a slice has the wrong length.
-    pub fn forward(&self, input: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+impl Layer for Conv2d {
+    fn forward(&self, input: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
         self.check(input, weight);
         let (kl, co, pixels) = (self.patch_len(), self.out_channels, self.pixels());
         if let Some(bias) = bias {
@@ -181,12 +179,7 @@ impl Conv2d {
         output
     }
 
-    /// Gradients of a loss with respect to the input (when `input_grad`), the weight and the
-    /// bias, given the input, the weight and the gradient with respect to the output.
-    ///
-    /// # Panics
-    /// If the shape is invalid or a slice has the wrong length.
-    pub fn backward(
+    fn backward(
         &self,
         input: &[f32],
         weight: &[f32],
@@ -207,7 +200,12 @@ impl Conv2d {
                 .map(|b| sum_map(&grad_output[b * image + c * pixels..][..pixels], |g| g))
                 .sum::<f64>() as f32
         });
-        let taps = self.taps_first(weight);
+        // The weight with its taps first, for the input gradient only.
+        let taps = if input_grad {
+            self.taps_first(weight)
+        } else {
+            Vec::new()
+        };
         let tile_len = self.tile_rows() * out_w * kl;
         let (padded_len, products) = (self.padded_len(), if input_grad { 2 } else { 1 });
         let mut input_grads = if input_grad {
@@ -279,7 +277,9 @@ impl Conv2d {
             bias,
         }
     }
+}
 
+impl Conv2d {
     /// The weight reordered from `[out, in, kh, kw]` to `[out, kh, kw, in]`, the order of a
     /// patch's values.
     fn taps_first(&self, weight: &[f32]) -> Vec<f32> {

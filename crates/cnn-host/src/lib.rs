@@ -10,7 +10,7 @@
 //! these on burn-ndarray and attaches their backward passes to burn's autodiff graph.
 //!
 //! ```
-//! use cnn_host::Conv2d;
+//! use cnn_host::{Conv2d, Layer};
 //!
 //! // One 1x3x3 image, one 2x2 filter, stride 1, no padding: a 2x2 output.
 //! let conv = Conv2d {
@@ -34,7 +34,7 @@ mod batch_norm;
 mod batch_norm_pool;
 mod conv2d;
 mod gemm;
-mod grads;
+mod layer;
 mod linear;
 mod relu_max_pool;
 mod scratch;
@@ -45,6 +45,6 @@ pub use allocator::keep_freed_memory;
 pub use batch_norm::{BatchNorm, BatchNormGrads, BatchStats};
 pub use batch_norm_pool::BatchNormReluMaxPool;
 pub use conv2d::Conv2d;
-pub use grads::LayerGrads;
+pub use layer::{Layer, LayerGrads};
 pub use linear::Linear;
 pub use relu_max_pool::{NO_GRADIENT, ReluMaxPool};

@@ -1,7 +1,7 @@
 //! A fully connected layer, forward and backward.
 
 use crate::gemm::gemm;
-use crate::grads::LayerGrads;
+use crate::layer::{Layer, LayerGrads};
 use crate::threads::map_chunks;
 
 /// The shape of a fully connected layer `y = x W + b` on row-major `f32` data, with the weight
@@ -39,12 +39,10 @@ impl Linear {
             "weight length for {self:?}"
         );
     }
+}
 
-    /// `input W + bias`.
-    ///
-    /// # Panics
-    /// If a slice has the wrong length.
-    pub fn forward(&self, input: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+impl Layer for Linear {
+    fn forward(&self, input: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
         self.check(input, weight);
         let (d_in, d_out) = (self.input, self.output);
         let mut output = vec![0.0; self.batch * d_out];
@@ -66,12 +64,7 @@ impl Linear {
         output
     }
 
-    /// Gradients with respect to the input (when `input_grad`), the weight and the bias, given
-    /// the input, the weight and the gradient with respect to the output.
-    ///
-    /// # Panics
-    /// If a slice has the wrong length.
-    pub fn backward(
+    fn backward(
         &self,
         input: &[f32],
         weight: &[f32],

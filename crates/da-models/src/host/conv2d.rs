@@ -2,8 +2,6 @@
 
 use burn::tensor::{Tensor, backend::Backend};
 
-use cnn_host::LayerGrads;
-
 use super::weighted::{WeightedKernel, apply};
 
 /// [`ConvAlgorithm::conv2d`](crate::ConvAlgorithm::conv2d) with cnn-host's kernel, for a backend
@@ -55,19 +53,5 @@ impl WeightedKernel<4, 4> for cnn_host::Conv2d {
 
     fn bias_len(&self) -> usize {
         self.out_channels
-    }
-
-    fn forward(&self, input: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
-        cnn_host::Conv2d::forward(self, input, weight, bias)
-    }
-
-    fn backward(
-        &self,
-        input: &[f32],
-        weight: &[f32],
-        grad_output: &[f32],
-        input_grad: bool,
-    ) -> LayerGrads {
-        cnn_host::Conv2d::backward(self, input, weight, grad_output, input_grad)
     }
 }

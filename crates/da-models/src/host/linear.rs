@@ -2,8 +2,6 @@
 
 use burn::tensor::{Tensor, backend::Backend};
 
-use cnn_host::LayerGrads;
-
 use super::weighted::{WeightedKernel, apply};
 
 /// `input W + bias` (burn's `Linear::forward` on `[batch, input]` rows) with cnn-host's kernel,
@@ -45,19 +43,5 @@ impl WeightedKernel<2, 2> for cnn_host::Linear {
 
     fn bias_len(&self) -> usize {
         self.output
-    }
-
-    fn forward(&self, input: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
-        cnn_host::Linear::forward(self, input, weight, bias)
-    }
-
-    fn backward(
-        &self,
-        input: &[f32],
-        weight: &[f32],
-        grad_output: &[f32],
-        input_grad: bool,
-    ) -> LayerGrads {
-        cnn_host::Linear::backward(self, input, weight, grad_output, input_grad)
     }
 }

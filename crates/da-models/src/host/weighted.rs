@@ -11,14 +11,14 @@ use burn_autodiff::checkpoint::strategy::{CheckpointStrategy, NoCheckpointing};
 use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops};
 use burn_ndarray::NdArray;
-use cnn_host::LayerGrads;
+use cnn_host::Layer;
 
 use super::{Tracked, cast, from_host, host_to_primitive, is, primitive_to_host, record, to_host};
 
-/// A cnn-host kernel `output = f(input, weight) + bias` with a hand-written backward pass, on
-/// rank-`D` inputs and outputs and a rank-`W` weight.
+/// A cnn-host [`Layer`] (`output = f(input, weight) + bias`) on rank-`D` inputs and outputs and a
+/// rank-`W` weight, with its operands' shapes.
 pub(super) trait WeightedKernel<const D: usize, const W: usize>:
-    Copy + fmt::Debug + Send + Sync + 'static
+    Layer + Copy + fmt::Debug + Send + Sync + 'static
 {
     /// Shape of the input.
     fn input_dims(&self) -> [usize; D];
@@ -28,16 +28,6 @@ pub(super) trait WeightedKernel<const D: usize, const W: usize>:
     fn output_dims(&self) -> [usize; D];
     /// Length of the bias.
     fn bias_len(&self) -> usize;
-    /// The forward pass.
-    fn forward(&self, input: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32>;
-    /// The backward pass.
-    fn backward(
-        &self,
-        input: &[f32],
-        weight: &[f32],
-        grad_output: &[f32],
-        input_grad: bool,
-    ) -> LayerGrads;
 }
 
 /// `kernel` applied to `input`, `weight` and `bias` on a backend that
