@@ -10,22 +10,48 @@ use crate::error::ModelError;
 
 /// Which convolutional feature extractor a [`DaNetConfig`](crate::DaNetConfig) builds.
 ///
-/// Every block is `conv -> [batch-norm] -> ReLU -> max-pool 2x2 (stride 2)`; the flattened
-/// width of the last map depends on the input size and is computed, never fixed
+/// Every block is `conv -> [batch-norm] -> ReLU -> [max-pool p x p (stride p)]` (a max-pool
+/// commutes with the ReLU, so `conv -> pool -> ReLU` networks are the same function); the
+/// flattened width of the last map depends on the input size and is computed, never fixed
 /// ([`FeatureExtractorConfig::output_shape`](crate::FeatureExtractorConfig::output_shape)).
+/// Every preset takes any number of input channels (1 grey, 3 colour).
 ///
-/// | arch | blocks (out channels, kernel / stride / padding) | batch-norm | smallest input | flat width |
-/// |---|---|---|---|---|
-/// | `lenet` | 32 5/1/2, 64 5/1/2 | no | 4x4 | 1x16x16: 1024, 1x28x28: 3136 |
-/// | `net_only` | 32 3/2/1, 64 3/2/1, 64 3/1/1 | yes | 27x27 | 3x128x128: 1024 |
-/// | `wide` | 64 3/1/1, 128 3/1/1, 256 3/1/1 | yes | 8x8 | 1x16x16: 1024, 28x28: 2304 |
+/// | arch | blocks (out channels, kernel / stride / padding, pool) | batch-norm | input side | bottleneck | flat width |
+/// |---|---|---|---|---|---|
+/// | `lenet` | 32 5/1/2 p2, 64 5/1/2 p2 | no | 28 (>= 4) | 256 | 28x28: 3136, 16x16: 1024 |
+/// | `tllib_lenet` | 20 5/1/0 p2, 50 5/1/0 p2 | no | 28 (>= 16) | 500 | 28x28: 800 |
+/// | `dann_digits` | 32 5/1/0 p2, 48 5/1/0 p2 | no | 28 (>= 16) | 100 | 28x28: 768 |
+/// | `dtn` | 64 5/2/2, 128 5/2/2, 256 5/2/2 | yes | 32 (>= 1) | 512 | 32x32: 4096 |
+/// | `net_only` | 32 3/2/1 p2, 64 3/2/1 p2, 64 3/1/1 p2 | yes | 128 (>= 27) | 256 | 128x128: 1024 |
+/// | `wide` | 64 3/1/1 p2, 128 3/1/1 p2, 256 3/1/1 p2 | yes | 28 (>= 8) | 256 | 28x28: 2304 |
+///
+/// The "input side" is [`default_side`](Arch::default_side), what a training run resamples its
+/// images to unless told otherwise, and the bottleneck is
+/// [`default_bottleneck`](Arch::default_bottleneck), both from the network's source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Arch {
-    /// LeNet-style digits network for small grayscale inputs (28x28 and smaller): two 5x5
-    /// convolutions (32 and 64 filters, padding 2), each followed by ReLU and a 2x2 max-pool.
+    /// LeNet-style digits network: two 5x5 convolutions (32 and 64 filters, padding 2), each
+    /// followed by ReLU and a 2x2 max-pool, as in TensorFlow's MNIST tutorial network.
     /// Cheap enough to train on a CPU.
     Lenet,
+    /// The LeNet of the Transfer-Learning-Library's digit benchmarks
+    /// (`tllib.vision.models.digits.lenet`, after LeCun et al. 1998): 5x5 convolutions with 20
+    /// and 50 filters without padding, each followed by a 2x2 max-pool and ReLU, so 28x28 becomes
+    /// 50x4x4 = 800 features, then a 500-wide bottleneck. tllib's 2-D dropout after the second
+    /// convolution is left out (set `dropout` for the bottleneck instead).
+    TllibLenet,
+    /// The MNIST -> MNIST-M network of Ganin et al., "Domain-Adversarial Training of Neural
+    /// Networks" (JMLR 2016, figure 4): 5x5 convolutions with 32 and 48 filters, each followed
+    /// by ReLU and a 2x2 max-pool (28x28 -> 48x4x4 = 768 features). The paper's label predictor
+    /// has two 100-wide hidden layers; here it is the 100-wide bottleneck and the classifier.
+    DannDigits,
+    /// The DTN of the Transfer-Learning-Library's SVHN -> MNIST benchmark (after Taigman et al.,
+    /// "Unsupervised Cross-Domain Image Generation", ICLR 2017): three 5x5 convolutions with
+    /// stride 2 and padding 2 (64, 128 and 256 filters), each followed by batch-norm and ReLU,
+    /// no pooling, so 32x32 becomes 256x4x4 = 4096 features, then a 512-wide bottleneck.
+    /// tllib's dropout between the blocks is left out.
+    Dtn,
     /// The seed blog post's `Net_only` extractor for 3x128x128 images: three 3x3 convolutions
     /// with 32, 64 and 64 filters (strides 2, 2, 1, padding 1), each followed by batch-norm,
     /// ReLU and a 2x2 max-pool, so that 128x128 becomes 64x4x4 = 1024 features, the width of
@@ -36,36 +62,85 @@ pub enum Arch {
     Wide,
 }
 
+/// One block of a preset: (out channels, kernel, stride, padding, pool).
+type Layer = (usize, usize, usize, usize, usize);
+
 impl Arch {
     /// Every architecture, in declaration order.
-    pub const ALL: [Arch; 3] = [Arch::Lenet, Arch::NetOnly, Arch::Wide];
+    pub const ALL: [Arch; 6] = [
+        Arch::Lenet,
+        Arch::TllibLenet,
+        Arch::DannDigits,
+        Arch::Dtn,
+        Arch::NetOnly,
+        Arch::Wide,
+    ];
 
     /// The snake-case name used on command lines and in configuration files.
     pub fn name(self) -> &'static str {
         match self {
             Arch::Lenet => "lenet",
+            Arch::TllibLenet => "tllib_lenet",
+            Arch::DannDigits => "dann_digits",
+            Arch::Dtn => "dtn",
             Arch::NetOnly => "net_only",
             Arch::Wide => "wide",
         }
     }
 
+    /// The image side the network is made for: 28 for the digit networks (MNIST's size), 32 for
+    /// the DTN (SVHN's), 128 for `net_only` (the seed's).
+    pub fn default_side(self) -> usize {
+        match self {
+            Arch::Lenet | Arch::TllibLenet | Arch::DannDigits | Arch::Wide => 28,
+            Arch::Dtn => 32,
+            Arch::NetOnly => 128,
+        }
+    }
+
+    /// The bottleneck (feature) width of the network's source: 500 for tllib's LeNet, 100 for
+    /// DANN's digits network, 512 for the DTN, 256 otherwise.
+    pub fn default_bottleneck(self) -> usize {
+        match self {
+            Arch::TllibLenet => 500,
+            Arch::DannDigits => 100,
+            Arch::Dtn => 512,
+            Arch::Lenet | Arch::NetOnly | Arch::Wide => 256,
+        }
+    }
+
+    fn layers(self) -> (&'static [Layer], bool) {
+        match self {
+            Arch::Lenet => (&[(32, 5, 1, 2, 2), (64, 5, 1, 2, 2)], false),
+            Arch::TllibLenet => (&[(20, 5, 1, 0, 2), (50, 5, 1, 0, 2)], false),
+            Arch::DannDigits => (&[(32, 5, 1, 0, 2), (48, 5, 1, 0, 2)], false),
+            Arch::Dtn => (
+                &[(64, 5, 2, 2, 1), (128, 5, 2, 2, 1), (256, 5, 2, 2, 1)],
+                true,
+            ),
+            Arch::NetOnly => (
+                &[(32, 3, 2, 1, 2), (64, 3, 2, 1, 2), (64, 3, 1, 1, 2)],
+                true,
+            ),
+            Arch::Wide => (
+                &[(64, 3, 1, 1, 2), (128, 3, 1, 1, 2), (256, 3, 1, 1, 2)],
+                true,
+            ),
+        }
+    }
+
     /// The convolution blocks of this architecture for images with `in_channels` channels.
     pub fn blocks(self, in_channels: usize) -> Vec<ConvBlockConfig> {
-        // (out_channels, kernel, stride, padding)
-        let (layers, batch_norm): (&[(usize, usize, usize, usize)], bool) = match self {
-            Arch::Lenet => (&[(32, 5, 1, 2), (64, 5, 1, 2)], false),
-            Arch::NetOnly => (&[(32, 3, 2, 1), (64, 3, 2, 1), (64, 3, 1, 1)], true),
-            Arch::Wide => (&[(64, 3, 1, 1), (128, 3, 1, 1), (256, 3, 1, 1)], true),
-        };
+        let (layers, batch_norm) = self.layers();
         let mut channels = in_channels;
         layers
             .iter()
-            .map(|&(out, kernel, stride, padding)| {
+            .map(|&(out, kernel, stride, padding, pool)| {
                 let block = ConvBlockConfig::new(channels, out, kernel)
                     .with_stride(stride)
                     .with_padding(padding)
                     .with_batch_norm(batch_norm)
-                    .with_pool(2);
+                    .with_pool(pool);
                 channels = out;
                 block
             })
@@ -105,7 +180,7 @@ impl FromStr for Arch {
             .ok_or_else(|| ModelError::UnknownName {
                 what: "architecture",
                 got: s.to_string(),
-                expected: "lenet, net_only, wide",
+                expected: "lenet, tllib_lenet, dann_digits, dtn, net_only, wide",
             })
     }
 }
@@ -131,7 +206,8 @@ mod tests {
         let err = "resnet".parse::<Arch>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown architecture `resnet`; expected one of: lenet, net_only, wide"
+            "unknown architecture `resnet`; expected one of: lenet, tllib_lenet, dann_digits, dtn, net_only, \
+             wide"
         );
     }
 
@@ -155,5 +231,14 @@ mod tests {
         assert_eq!(Arch::NetOnly.min_input_side(), 27);
         // wide: 8 -> 4 -> 2 -> 1; 7 -> 3 -> 1 -> 0.
         assert_eq!(Arch::Wide.min_input_side(), 8);
+        // tllib_lenet / dann_digits (conv 5 without padding, pool 2):
+        // 16 -> 12 -> 6 -> 2 -> 1; 15 -> 11 -> 5 -> 1 -> 0.
+        assert_eq!(Arch::TllibLenet.min_input_side(), 16);
+        assert_eq!(Arch::DannDigits.min_input_side(), 16);
+        // dtn (stride 2, padding 2, no pool): every side >= 1 stays >= 1.
+        assert_eq!(Arch::Dtn.min_input_side(), 1);
+        for arch in Arch::ALL {
+            assert!(arch.default_side() >= arch.min_input_side(), "{arch}");
+        }
     }
 }

@@ -75,7 +75,10 @@ pub struct DaNetConfig {
 impl DaNetConfig {
     /// The preset for `arch` with its canonical input: 1x16x16 digits with 10 classes for
     /// [`Arch::Lenet`] and [`Arch::Wide`]; for [`Arch::NetOnly`] the seed's 3x128x128 images
-    /// with 5 classes. All use a 256-wide bottleneck without dropout.
+    /// with 5 classes; for the networks of the literature ([`Arch::TllibLenet`],
+    /// [`Arch::DannDigits`], [`Arch::Dtn`]) their source's input side
+    /// ([`Arch::default_side`]: 1x28x28 or 1x32x32), 10 classes and bottleneck
+    /// ([`Arch::default_bottleneck`]). The others use a 256-wide bottleneck; none has dropout.
     pub fn preset(arch: Arch) -> Self {
         let config = Self::new().with_arch(arch);
         match arch {
@@ -85,6 +88,10 @@ impl DaNetConfig {
                 .with_height(128)
                 .with_width(128)
                 .with_num_classes(5),
+            Arch::TllibLenet | Arch::DannDigits | Arch::Dtn => config
+                .with_height(arch.default_side())
+                .with_width(arch.default_side())
+                .with_bottleneck(arch.default_bottleneck()),
         }
     }
 
@@ -331,6 +338,23 @@ mod tests {
     }
 
     #[test]
+    fn literature_digit_network_shapes() {
+        // tllib LeNet: 28 -> 24 -> 12 -> 8 -> 4: 50 * 4 * 4; DANN: 48 * 4 * 4; DTN: 32 -> 16 ->
+        // 8 -> 4: 256 * 4 * 4; each in grey and colour.
+        for (arch, flat, bottleneck) in [
+            (Arch::TllibLenet, 800, 500),
+            (Arch::DannDigits, 768, 100),
+            (Arch::Dtn, 4096, 512),
+        ] {
+            for channels in [1, 3] {
+                let config = DaNetConfig::preset(arch).with_in_channels(channels);
+                assert_eq!(config.feature_dim(), bottleneck, "{arch}");
+                assert_shapes(config, flat);
+            }
+        }
+    }
+
+    #[test]
     fn impossible_configs_are_errors_that_name_the_values() {
         let device = Default::default();
         let cases = [
@@ -414,6 +438,9 @@ mod tests {
         first_conv_grad_is_finite_and_non_zero(DaNetConfig::lenet());
         first_conv_grad_is_finite_and_non_zero(DaNetConfig::net_only());
         first_conv_grad_is_finite_and_non_zero(DaNetConfig::wide().with_height(8).with_width(8));
+        for arch in [Arch::TllibLenet, Arch::DannDigits, Arch::Dtn] {
+            first_conv_grad_is_finite_and_non_zero(DaNetConfig::preset(arch).with_in_channels(3));
+        }
     }
 
     /// Trains on 8 random images with fixed labels; returns the first and last losses.

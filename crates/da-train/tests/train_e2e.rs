@@ -332,17 +332,19 @@ fn discriminator_logits(dir: &Path, config: &TrainConfig) -> Option<Vec<f32>> {
     let parts = CheckpointParts::<serde_json::Value>::load(&dir.join("checkpoint.bin")).unwrap();
     let bytes = parts.discriminator?;
     let device = Default::default();
-    let discriminator = DomainDiscriminatorConfig::new(config.bottleneck)
+    let discriminator = DomainDiscriminatorConfig::new(config.bottleneck_width())
         .with_hidden(config.dann_hidden)
         .init::<NdArray>(&device);
     let recorder = BinBytesRecorder::<FullPrecisionSettings>::default();
     let discriminator =
         discriminator.load_record(Recorder::<NdArray>::load(&recorder, bytes, &device).unwrap());
-    let values: Vec<f32> = (0..3 * config.bottleneck)
+    let values: Vec<f32> = (0..3 * config.bottleneck_width())
         .map(|i| (i as f32 / 10.0).sin())
         .collect();
-    let rows =
-        Tensor::<NdArray, 2>::from_data(TensorData::new(values, [3, config.bottleneck]), &device);
+    let rows = Tensor::<NdArray, 2>::from_data(
+        TensorData::new(values, [3, config.bottleneck_width()]),
+        &device,
+    );
     Some(
         discriminator
             .forward(rows)
@@ -396,7 +398,7 @@ fn resuming_from_a_damaged_or_foreign_checkpoint_is_a_clear_error() {
     run(&config(1), &data, &out, false).unwrap();
     // Another configuration.
     let other = TrainConfig {
-        bottleneck: 8,
+        bottleneck: Some(8),
         ..config(2)
     };
     let err = run(&other, &data, &out, true).unwrap_err().to_string();

@@ -63,7 +63,7 @@ fn loss_and_grads<B: AutodiffBackend>(
 ) -> Vec<Vec<f32>> {
     let config = TrainConfig {
         transfer: method,
-        bottleneck: FEATURES,
+        bottleneck: Some(FEATURES),
         dann_hidden: 8,
         ..common::config(1)
     };

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::train::{RunOptions, Summary, TrainConfig, Transfer, write_atomic};
+#[cfg(test)]
+use crate::train::{Score, Selection};
 
 use super::CommandError;
 use super::train::{ConfigArgs, load_run_data, run_config};
@@ -120,19 +122,26 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Summary>, CommandError> {
     Ok(summaries)
 }
 
-/// A markdown table of target and source accuracy per method.
+/// A markdown table per method: the selected epoch's target and source accuracy (the last
+/// epoch unless `--select best-score`), and how well the unsupervised score ranked the epochs
+/// against the target accuracy (Spearman's rho; `-` when undefined).
 pub fn table(summaries: &[Summary]) -> String {
     let mut out = String::from(
-        "| source -> target | method | target accuracy | source accuracy | epochs | s/epoch |\n|---|---|---|---|---|---|\n",
+        "| source -> target | method | target accuracy | source accuracy | epoch (of) | rho(score, target acc.) | s/epoch |\n|---|---|---|---|---|---|---|\n",
     );
     for s in summaries {
+        let rho = match s.score_accuracy_spearman {
+            Some(rho) => format!("{rho:+.2} ({})", s.score.name()),
+            None => "-".to_string(),
+        };
         out.push_str(&format!(
-            "| {} -> {} | {} | {:.2}% | {:.2}% | {} | {:.1} |\n",
+            "| {} -> {} | {} | {:.2}% | {:.2}% | {} ({}) | {rho} | {:.1} |\n",
             s.source,
             s.target,
             label(s.transfer),
-            100.0 * s.target_accuracy,
-            100.0 * s.source_accuracy,
+            100.0 * s.selected_target_accuracy,
+            100.0 * s.selected_source_accuracy,
+            s.selected_epoch,
             s.epochs,
             s.seconds_per_epoch
         ));
@@ -204,6 +213,12 @@ mod tests {
                 target: "mfeat".into(),
                 epochs: 2,
                 best_target_accuracy: 0.6,
+                select: Selection::Last,
+                score: Score::Snd,
+                selected_epoch: 2,
+                selected_target_accuracy: 0.5,
+                selected_source_accuracy: 0.9,
+                score_accuracy_spearman: Some(0.5),
                 seconds_per_epoch: 1.0,
                 backend: "ndarray".into(),
             })
@@ -216,6 +231,7 @@ mod tests {
                 .zip(["source only", "MMD", "LMMD", "JMMD", "CORAL", "DANN", "BNM"])
         {
             assert!(row.contains(&format!("| {label} |")), "{row}");
+            assert!(row.contains("| 2 (2) | +0.50 (snd) |"), "{row}");
         }
     }
 }

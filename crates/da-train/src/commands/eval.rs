@@ -9,7 +9,10 @@ use da_models::{DaNet, DaNetConfig};
 
 use crate::backend::BackendKind;
 use crate::datasets::DomainSource;
-use crate::train::{CheckpointError, CheckpointParts, TrainConfig, accuracy};
+use crate::train::{
+    BEST_CHECKPOINT, CHECKPOINT, CheckpointError, CheckpointParts, Normalization, TrainConfig,
+    accuracy, prepare,
+};
 use crate::with_backend;
 
 use super::CommandError;
@@ -17,10 +20,12 @@ use super::CommandError;
 /// Options of `da-train eval`.
 #[derive(Debug, Clone, Args)]
 pub struct EvalArgs {
-    /// A `checkpoint.bin` written by `train` (or the run directory holding it).
+    /// A `checkpoint.bin` or `best.bin` written by `train`, or the run directory holding them
+    /// (then `best.bin` when the run selected by score, else `checkpoint.bin`).
     #[arg(long)]
     pub checkpoint: PathBuf,
-    /// Domain to evaluate on: mnist, mfeat, optdigits, an image folder, a CSV or an IDX pair.
+    /// Domain to evaluate on: mnist, mfeat, optdigits, mnistm-synth, an image folder, a CSV or
+    /// an IDX pair; converted to the run's channels, size and normalisation.
     #[arg(long)]
     pub data: String,
     /// Evaluate on the domain's training split instead of its test split.
@@ -46,17 +51,31 @@ struct Header {
 
 /// Runs `da-train eval`.
 pub fn run(args: &EvalArgs) -> Result<(), CommandError> {
-    let path = if args.checkpoint.is_dir() {
-        args.checkpoint.join(crate::train::CHECKPOINT)
-    } else {
-        args.checkpoint.clone()
+    let path = match args.checkpoint.is_dir() {
+        true if args.checkpoint.join(BEST_CHECKPOINT).is_file() => {
+            args.checkpoint.join(BEST_CHECKPOINT)
+        }
+        true => args.checkpoint.join(CHECKPOINT),
+        false => args.checkpoint.clone(),
     };
     let parts = CheckpointParts::<Header>::load(&path)?;
     let Header { config, model } = parts.header;
     let data_dir = args.data_dir.clone().or(config.data_dir.clone());
     let (train, test) =
-        DomainSource::parse(&args.data)?.load(data_dir.as_deref(), config.image_size)?;
+        DomainSource::parse(&args.data)?.load(data_dir.as_deref(), config.side())?;
     let data = if args.train_split { train } else { test };
+    // A checkpoint from before channels and normalisation were recorded was trained on grey,
+    // unnormalised images.
+    let config = TrainConfig {
+        channels: config.channels.or(Some(1)),
+        normalization: match config.normalization {
+            Normalization::Dataset => Normalization::None,
+            recorded => recorded,
+        },
+        ..config
+    };
+    let data =
+        prepare(data, &config).map_err(|e| CommandError::Input(format!("{}: {e}", args.data)))?;
     if data.classes.len() != model.num_classes {
         return Err(CommandError::Input(format!(
             "{} has {} classes but the checkpoint's network predicts {}",

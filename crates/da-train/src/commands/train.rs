@@ -8,8 +8,8 @@ use da_models::{Arch, MmdOn};
 use crate::backend::BackendKind;
 use crate::datasets::{Dataset, DomainSource};
 use crate::train::{
-    BandwidthRule, LambdaSchedule, LrSchedule, OptimizerKind, RunData, RunOptions, Summary,
-    TrainConfig, Transfer, train,
+    BandwidthRule, LambdaSchedule, LrSchedule, Normalization, OptimizerKind, RunData, RunOptions,
+    Score, Selection, Summary, TrainConfig, Transfer, train,
 };
 use crate::with_backend;
 
@@ -46,7 +46,8 @@ pub struct ConfigArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
-    /// Labelled source domain: mnist, mfeat, optdigits, an image folder, a CSV or an IDX pair.
+    /// Labelled source domain: mnist, mfeat, optdigits, mnistm-synth, an image folder, a CSV or
+    /// an IDX pair.
     #[arg(long)]
     pub source: Option<String>,
     /// Unlabelled target domain (same forms as --source).
@@ -55,13 +56,22 @@ pub struct ConfigArgs {
     /// Directory of the built-in domains (default: the repository's data/).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Side of the square images every domain is resampled to.
+    /// Side of the square images every domain is resampled to (default: the preset's, 28 for
+    /// the digit networks, 32 for dtn, 128 for net_only).
     #[arg(long)]
     pub image_size: Option<usize>,
-    /// Network preset: lenet, net_only, wide.
+    /// Image channels: auto (3 when either domain has colour, grey replicated), 1 or 3.
+    #[arg(long, value_parser = parse_channels)]
+    pub channels: Option<ChannelsArg>,
+    /// Per-channel normalisation: dataset (statistics of the source and target training
+    /// images, recorded in the checkpoint), none, or MEAN/STD with comma-separated values per
+    /// channel (`0.5,0.5,0.5/0.25,0.25,0.25`).
+    #[arg(long, value_parser = parse_normalization)]
+    pub normalization: Option<Normalization>,
+    /// Network preset: lenet, tllib_lenet, dann_digits, dtn, net_only, wide.
     #[arg(long, value_parser = parse_arch)]
     pub arch: Option<Arch>,
-    /// Bottleneck (feature) width.
+    /// Bottleneck (feature) width (default: the preset's).
     #[arg(long)]
     pub bottleneck: Option<usize>,
     /// Dropout after the bottleneck.
@@ -121,9 +131,21 @@ pub struct ConfigArgs {
     /// Weight decay.
     #[arg(long)]
     pub weight_decay: Option<f64>,
-    /// Passes over the source training set.
+    /// Epochs of training.
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Training steps per epoch (default: one pass over the source training set).
+    #[arg(long)]
+    pub iterations_per_epoch: Option<usize>,
+    /// Random translation of training images by up to this many pixels (0: off).
+    #[arg(long)]
+    pub augment_shift: Option<usize>,
+    /// Unsupervised score computed every epoch on the target training images.
+    #[arg(long, value_enum)]
+    pub score: Option<Score>,
+    /// Which epoch's network is the result: last, or best-score (saved as best.bin).
+    #[arg(long, value_enum)]
+    pub select: Option<Selection>,
     /// Source batch size.
     #[arg(long)]
     pub batch_size: Option<usize>,
@@ -137,6 +159,45 @@ pub struct ConfigArgs {
 
 fn parse_arch(s: &str) -> Result<Arch, String> {
     s.parse::<Arch>().map_err(|e| e.to_string())
+}
+
+/// `--channels`: `auto` (`None`), 1 or 3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelsArg(pub Option<usize>);
+
+fn parse_channels(s: &str) -> Result<ChannelsArg, String> {
+    match s {
+        "auto" => Ok(ChannelsArg(None)),
+        "1" => Ok(ChannelsArg(Some(1))),
+        "3" => Ok(ChannelsArg(Some(3))),
+        other => Err(format!("expected auto, 1 or 3, got '{other}'")),
+    }
+}
+
+fn parse_normalization(s: &str) -> Result<Normalization, String> {
+    match s {
+        "none" => return Ok(Normalization::None),
+        "dataset" => return Ok(Normalization::Dataset),
+        _ => {}
+    }
+    let values = |part: &str| -> Result<Vec<f32>, String> {
+        part.split(',')
+            .map(|v| {
+                v.trim()
+                    .parse::<f32>()
+                    .map_err(|_| format!("'{v}' is not a number"))
+            })
+            .collect()
+    };
+    let Some((mean, std)) = s.split_once('/') else {
+        return Err(format!(
+            "expected dataset, none or MEAN/STD (comma-separated per channel), got '{s}'"
+        ));
+    };
+    Ok(Normalization::Fixed {
+        mean: values(mean)?,
+        std: values(std)?,
+    })
 }
 
 fn parse_mmd_on(s: &str) -> Result<MmdOn, String> {
@@ -159,7 +220,13 @@ impl ConfigArgs {
             ($($field:ident),*) => {$( if let Some(v) = &self.$field { c.$field = v.clone(); } )*};
         }
         set!(
-            source, target, image_size, arch, bottleneck, dropout, transfer, mmd_on
+            source,
+            target,
+            normalization,
+            arch,
+            dropout,
+            transfer,
+            mmd_on
         );
         set!(
             kernel_mul,
@@ -176,8 +243,11 @@ impl ConfigArgs {
             momentum,
             weight_decay,
             epochs,
+            augment_shift,
             batch_size,
-            seed
+            seed,
+            score,
+            select
         );
         if let Some(kernel) = self.kernel {
             c.kernel = kernel.into();
@@ -197,19 +267,43 @@ impl ConfigArgs {
         if self.target_batch_size.is_some() {
             c.target_batch_size = self.target_batch_size;
         }
+        if let Some(ChannelsArg(channels)) = self.channels {
+            c.channels = channels;
+        }
+        for (given, field) in [
+            (self.image_size, &mut c.image_size),
+            (self.bottleneck, &mut c.bottleneck),
+            (self.iterations_per_epoch, &mut c.iterations_per_epoch),
+        ] {
+            if given.is_some() {
+                *field = given;
+            }
+        }
         c.validate()?;
         Ok(c)
     }
 }
 
-/// Loads the four datasets of a run. The target's training images are used without labels.
+/// Loads the four datasets of a run at the configured size and channels (`auto`: 3 when either
+/// domain has colour). The target's training images are used without labels.
 pub fn load_run_data(config: &TrainConfig, limit: Option<usize>) -> Result<RunData, CommandError> {
     let load = |spec: &str| -> Result<(Dataset, Dataset), CommandError> {
         let source = DomainSource::parse(spec)?;
-        Ok(source.load(config.data_dir.as_deref(), config.image_size)?)
+        Ok(source.load(config.data_dir.as_deref(), config.side())?)
     };
     let (source_train, source_test) = load(&config.source)?;
     let (target_train, target_test) = load(&config.target)?;
+    let channels = config
+        .channels
+        .unwrap_or(source_train.channels.max(target_train.channels));
+    let convert = |d: Dataset, spec: &str| {
+        d.with_channels(channels)
+            .map_err(|e| CommandError::Input(format!("{spec}: {e}")))
+    };
+    let source_train = convert(source_train, &config.source)?;
+    let source_test = convert(source_test, &config.source)?;
+    let target_train = convert(target_train, &config.target)?;
+    let target_test = convert(target_test, &config.target)?;
     if source_train.classes != target_train.classes {
         let only = |a: &Dataset, b: &Dataset| {
             a.classes
@@ -269,13 +363,22 @@ pub fn run(args: &TrainArgs) -> Result<(), CommandError> {
         );
         return Ok(());
     };
+    let selected = match summary.select {
+        Selection::Last => String::new(),
+        Selection::BestScore => format!(
+            " (epoch {} of {}, best {}; saved as best.bin)",
+            summary.selected_epoch,
+            summary.epochs,
+            summary.score.name()
+        ),
+    };
     println!(
-        "{} -> {} ({}): target accuracy {:.2}%, source accuracy {:.2}%; results in {}",
+        "{} -> {} ({}): target accuracy {:.2}%, source accuracy {:.2}%{selected}; results in {}",
         summary.source,
         summary.target,
         summary.transfer.name(),
-        100.0 * summary.target_accuracy,
-        100.0 * summary.source_accuracy,
+        100.0 * summary.selected_target_accuracy,
+        100.0 * summary.selected_source_accuracy,
         args.out.display()
     );
     Ok(())

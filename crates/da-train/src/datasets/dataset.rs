@@ -45,11 +45,31 @@ impl Dataset {
         indices: &[usize],
         device: &B::Device,
     ) -> (Tensor<B, 4>, Tensor<B, 1, Int>) {
+        self.augmented_batch(indices, 0, 0, device)
+    }
+
+    /// [`Dataset::batch`] with every image translated by a random offset of up to `max_shift`
+    /// pixels ([`random_shift`](super::augment::random_shift), drawn from `seed`).
+    pub fn augmented_batch<B: Backend>(
+        &self,
+        indices: &[usize],
+        max_shift: usize,
+        seed: u64,
+        device: &B::Device,
+    ) -> (Tensor<B, 4>, Tensor<B, 1, Int>) {
         let size = self.image_len();
         let mut pixels = Vec::with_capacity(indices.len() * size);
         for &i in indices {
             pixels.extend_from_slice(&self.images[i * size..(i + 1) * size]);
         }
+        super::augment::random_shift(
+            &mut pixels,
+            self.channels,
+            self.height,
+            self.width,
+            max_shift,
+            seed,
+        );
         let shape = [indices.len(), self.channels, self.height, self.width];
         let images = Tensor::from_data(
             TensorData::new(pixels, shape),
@@ -70,6 +90,99 @@ impl Dataset {
         order.truncate(count);
         order.sort_unstable();
         self.select(&order)
+    }
+
+    /// These images with `channels` channels: a grey image is replicated to 3 equal planes, a
+    /// colour one becomes its luma `0.299 R + 0.587 G + 0.114 B` (ITU-R BT.601, torchvision's
+    /// `Grayscale`). Errors name the counts that cannot be converted.
+    pub fn with_channels(self, channels: usize) -> Result<Dataset, String> {
+        let plane = self.height * self.width;
+        let images = match (self.channels, channels) {
+            (from, to) if from == to => return Ok(self),
+            (1, 3) => self
+                .images
+                .chunks(plane)
+                .flat_map(|p| p.iter().chain(p).chain(p).copied())
+                .collect(),
+            (3, 1) => self
+                .images
+                .chunks(3 * plane)
+                .flat_map(|rgb| {
+                    (0..plane).map(move |i| {
+                        0.299 * rgb[i] + 0.587 * rgb[plane + i] + 0.114 * rgb[2 * plane + i]
+                    })
+                })
+                .collect(),
+            (from, to) => {
+                return Err(format!(
+                    "cannot convert images with {from} channels to {to} (only 1 <-> 3)"
+                ));
+            }
+        };
+        Ok(Dataset {
+            images,
+            channels,
+            ..self
+        })
+    }
+
+    /// These images with every channel `c` mapped to `(v - mean[c]) / std[c]`.
+    ///
+    /// # Panics
+    /// If `mean` or `std` do not have one value per channel.
+    pub fn normalized(&self, mean: &[f32], std: &[f32]) -> Dataset {
+        assert!(
+            mean.len() == self.channels && std.len() == self.channels,
+            "normalisation for {} and {} channels of images with {}",
+            mean.len(),
+            std.len(),
+            self.channels
+        );
+        let plane = self.height * self.width;
+        let images = self
+            .images
+            .chunks(plane.max(1))
+            .enumerate()
+            .flat_map(|(i, p)| {
+                let c = i % self.channels;
+                let (m, s) = (mean[c], std[c]);
+                p.iter().map(move |v| (v - m) / s)
+            })
+            .collect();
+        Dataset {
+            images,
+            classes: self.classes.clone(),
+            labels: self.labels.clone(),
+            ..*self
+        }
+    }
+
+    /// Per-channel mean and standard deviation over every pixel of `sets` (all with the same
+    /// number of channels), accumulated in `f64`.
+    pub fn channel_stats(sets: &[&Dataset]) -> (Vec<f64>, Vec<f64>) {
+        let channels = sets.first().map_or(0, |d| d.channels);
+        let (mut sum, mut sq, mut n) = (
+            vec![0.0f64; channels],
+            vec![0.0f64; channels],
+            vec![0.0f64; channels],
+        );
+        for d in sets {
+            assert_eq!(d.channels, channels, "channel_stats: mixed channel counts");
+            let plane = (d.height * d.width).max(1);
+            for (i, p) in d.images.chunks(plane).enumerate() {
+                let c = i % channels;
+                for &v in p {
+                    sum[c] += f64::from(v);
+                    sq[c] += f64::from(v) * f64::from(v);
+                }
+                n[c] += p.len() as f64;
+            }
+        }
+        let mean: Vec<f64> = (0..channels).map(|c| sum[c] / n[c].max(1.0)).collect();
+        let std = (0..channels)
+            .map(|c| (sq[c] / n[c].max(1.0) - mean[c] * mean[c]).max(0.0).sqrt())
+            .collect();
+        (mean, std)
     }
 
     /// The images at `indices`, in that order.
@@ -122,5 +235,55 @@ mod tests {
         assert_eq!(d.subset(2, 7), d.subset(2, 7));
         assert_eq!(d.subset(2, 7).len(), 2);
         assert_eq!(d.subset(10, 7), d);
+    }
+
+    #[test]
+    fn channels_convert_between_grey_and_colour() {
+        let grey = tiny();
+        let colour = grey.clone().with_channels(3).unwrap();
+        assert_eq!((colour.channels, colour.images.len()), (3, 36));
+        assert_eq!(&colour.images[..4], &grey.images[..4]);
+        assert_eq!(&colour.images[4..8], &grey.images[..4]);
+        assert_eq!(&colour.images[12..16], &grey.images[4..8]);
+        // Luma of replicated grey is the grey (the weights sum to 1).
+        let back = colour.with_channels(1).unwrap();
+        for (a, b) in back.images.iter().zip(&grey.images) {
+            assert!((a - b).abs() < 1e-6);
+        }
+        let red = Dataset {
+            images: vec![1.0, 0.0, 0.0],
+            labels: vec![0],
+            channels: 3,
+            height: 1,
+            width: 1,
+            classes: vec!["a".into()],
+        };
+        assert!((red.with_channels(1).unwrap().images[0] - 0.299).abs() < 1e-6);
+        let err = tiny().with_channels(2).unwrap_err();
+        assert!(err.contains("1 channels to 2"), "{err}");
+    }
+
+    #[test]
+    fn statistics_and_normalisation_per_channel() {
+        let colour = tiny()
+            .with_channels(3)
+            .unwrap()
+            .normalized(&[0.0, 0.5, 1.0], &[1.0, 1.0, 2.0]);
+        let (mean, std) = Dataset::channel_stats(&[&tiny()]);
+        let expected_mean = (0..12).map(|v| v as f64 / 12.0).sum::<f64>() / 12.0;
+        assert!((mean[0] - expected_mean).abs() < 1e-6);
+        let (m3, s3) = Dataset::channel_stats(&[&colour]);
+        assert!((m3[0] - expected_mean).abs() < 1e-6, "{m3:?}");
+        assert!((m3[1] - (expected_mean - 0.5)).abs() < 1e-6, "{m3:?}");
+        assert!((m3[2] - (expected_mean - 1.0) / 2.0).abs() < 1e-6, "{m3:?}");
+        assert!((s3[0] - std[0]).abs() < 1e-6 && (s3[2] - std[0] / 2.0).abs() < 1e-6);
+        // Normalising by a set's own statistics gives mean 0 and deviation 1.
+        let m: Vec<f32> = mean.iter().map(|&v| v as f32).collect();
+        let s: Vec<f32> = std.iter().map(|&v| v as f32).collect();
+        let (m0, s0) = Dataset::channel_stats(&[&tiny().normalized(&m, &s)]);
+        assert!(
+            m0[0].abs() < 1e-6 && (s0[0] - 1.0).abs() < 1e-5,
+            "{m0:?} {s0:?}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::classes::index_labels;
+use super::colour_shift;
 use super::dataset::Dataset;
 use super::error::{DataError, malformed};
 use super::idx::read_idx;
@@ -25,6 +26,30 @@ pub enum Builtin {
     Mfeat,
     /// UCI optdigits (scikit-learn's digits): 1,797 images (8x8, 0-16).
     Optdigits,
+    /// `mnistm-synth`: the MNIST images blended with generated colour backgrounds, MNIST-M
+    /// style (see [`colour_shift`](super::colour_shift)); 3 channels, same splits and labels as
+    /// [`Builtin::Mnist`], the training and test splits with different backgrounds.
+    MnistmSynth,
+}
+
+impl Builtin {
+    /// Every built-in domain.
+    pub const ALL: [Builtin; 4] = [
+        Builtin::Mnist,
+        Builtin::Mfeat,
+        Builtin::Optdigits,
+        Builtin::MnistmSynth,
+    ];
+
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::Mnist => "mnist",
+            Builtin::Mfeat => "mfeat",
+            Builtin::Optdigits => "optdigits",
+            Builtin::MnistmSynth => "mnistm-synth",
+        }
+    }
 }
 
 /// Where a domain's images come from, as written on the command line.
@@ -47,14 +72,13 @@ pub enum DomainSource {
 }
 
 impl DomainSource {
-    /// Parses `mnist`, `mfeat`, `optdigits`, a folder, a `.csv` file, `IMAGES,LABELS` IDX files,
-    /// or an IDX images file whose labels file is named alike (`images.idx3` -> `labels.idx1`).
+    /// Parses `mnist`, `mfeat`, `optdigits`, `mnistm-synth`, a folder, a `.csv` file,
+    /// `IMAGES,LABELS` IDX files, or an IDX images file whose labels file is named alike
+    /// (`images.idx3` -> `labels.idx1`).
     pub fn parse(spec: &str) -> Result<Self, DataError> {
-        match spec.to_ascii_lowercase().as_str() {
-            "mnist" => return Ok(Self::Builtin(Builtin::Mnist)),
-            "mfeat" => return Ok(Self::Builtin(Builtin::Mfeat)),
-            "optdigits" => return Ok(Self::Builtin(Builtin::Optdigits)),
-            _ => {}
+        let lower = spec.to_ascii_lowercase();
+        if let Some(builtin) = Builtin::ALL.into_iter().find(|b| b.name() == lower) {
+            return Ok(Self::Builtin(builtin));
         }
         if let Some((images, labels)) = spec.split_once(',') {
             return Ok(Self::Idx {
@@ -88,9 +112,11 @@ impl DomainSource {
         Err(DataError::UnknownDomain(spec.to_string()))
     }
 
-    /// The (training, test) sets, every image grayscale `1 x side x side` so that any two
-    /// domains can be paired. Intensities are scaled to `[0, 1]` by the format's maximum (255
-    /// for IDX, 6 for MFEAT, 16 for OPTDIGITS, the file's largest value for other CSVs).
+    /// The (training, test) sets, every image `side x side` with the domain's own channels:
+    /// 3 for `mnistm-synth` and image folders with colour, else 1
+    /// ([`Dataset::with_channels`] pairs a grey domain with a colour one). Intensities are
+    /// scaled to `[0, 1]` by the format's maximum (255 for IDX and images, 6 for MFEAT, 16 for
+    /// OPTDIGITS, the file's largest value for other CSVs).
     pub fn load(
         &self,
         data_dir: Option<&Path>,
@@ -115,6 +141,26 @@ impl DomainSource {
                     )?,
                 ))
             }
+            Self::Builtin(Builtin::MnistmSynth) => {
+                // Colourised at MNIST's own 28x28, then resampled like every other domain.
+                let (train, test) = Self::Builtin(Builtin::Mnist).load(Some(&dir), 28)?;
+                let colour = |d: Dataset, stream| Dataset {
+                    images: colour_shift::colourise(
+                        &d.images,
+                        d.len(),
+                        28,
+                        28,
+                        colour_shift::SEED,
+                        stream,
+                    ),
+                    channels: 3,
+                    ..d
+                };
+                Ok((
+                    resize_dataset(colour(train, 0), side),
+                    resize_dataset(colour(test, 1), side),
+                ))
+            }
             Self::Builtin(Builtin::Mfeat) => Ok(split(load_csv(
                 &dir.join("mfeat").join("mfeat-pix.csv"),
                 Some((16, 15)),
@@ -131,11 +177,11 @@ impl DomainSource {
                 let (train, test) = (root.join("train"), root.join("test"));
                 if train.is_dir() && test.is_dir() {
                     Ok((
-                        read_image_folder(&train, 1, side)?,
-                        read_image_folder(&test, 1, side)?,
+                        read_image_folder(&train, None, side)?,
+                        read_image_folder(&test, None, side)?,
                     ))
                 } else {
-                    let all = read_image_folder(root, 1, side)?;
+                    let all = read_image_folder(root, None, side)?;
                     Ok((all.clone(), all))
                 }
             }
@@ -157,6 +203,23 @@ pub fn default_data_dir() -> PathBuf {
         .join("..")
         .join("..")
         .join("data")
+}
+
+/// Every plane of `data` resampled to `side x side` (padded to a square first).
+fn resize_dataset(data: Dataset, side: usize) -> Dataset {
+    if data.height == side && data.width == side {
+        return data;
+    }
+    let mut images = Vec::with_capacity(data.len() * data.channels * side * side);
+    for plane in data.images.chunks(data.height * data.width) {
+        push_image(&mut images, plane, data.height, data.width, side);
+    }
+    Dataset {
+        images,
+        height: side,
+        width: side,
+        ..data
+    }
 }
 
 /// Pads to a square, resamples to `side` and appends one grayscale image.
@@ -325,5 +388,26 @@ mod tests {
                 "{domain:?}: test split per class {counts:?}"
             );
         }
+    }
+
+    #[test]
+    fn mnistm_synth_is_mnist_in_colour() {
+        let (mnist_train, mnist_test) = DomainSource::Builtin(Builtin::Mnist)
+            .load(None, 28)
+            .unwrap();
+        let spec = DomainSource::parse("MNISTM-synth").unwrap();
+        assert_eq!(spec, DomainSource::Builtin(Builtin::MnistmSynth));
+        let (train, test) = spec.load(None, 32).unwrap();
+        assert_eq!((train.channels, train.height, train.width), (3, 32, 32));
+        assert_eq!((train.len(), test.len()), (5000, 1000));
+        assert_eq!(train.labels, mnist_train.labels);
+        assert_eq!(test.labels, mnist_test.labels);
+        assert!(train.images.iter().all(|v| (0.0..=1.0).contains(v)));
+        // Loading again gives the same images (the generator is deterministic).
+        let (again, _) = spec.load(None, 32).unwrap();
+        assert_eq!(again.images, train.images);
+        // The splits get different backgrounds: mean colour of the first images differ.
+        let first = |d: &Dataset| d.images[..d.image_len()].to_vec();
+        assert_ne!(first(&train), first(&test));
     }
 }

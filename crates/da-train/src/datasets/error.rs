@@ -30,7 +30,7 @@ pub enum DataError {
     },
     /// A domain name or path that is none of the accepted forms.
     #[error(
-        "unknown domain '{0}': expected mnist, mfeat, optdigits, an image folder, a .csv file with the label last, or an IDX pair 'images.idx3-ubyte,labels.idx1-ubyte'"
+        "unknown domain '{0}': expected mnist, mfeat, optdigits, mnistm-synth, an image folder, a .csv file with the label last, or an IDX pair 'images.idx3-ubyte,labels.idx1-ubyte'"
     )]
     UnknownDomain(String),
 }

@@ -27,12 +27,21 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
     Ok(entries)
 }
 
-/// Reads every image under `root/<class>/`, converted to grayscale (`channels` 1) or RGB (3),
-/// resampled to `side x side`, intensities in `[0, 1]`.
-pub fn read_image_folder(root: &Path, channels: usize, side: usize) -> Result<Dataset, DataError> {
+/// Reads every image under `root/<class>/`, converted to grayscale (`channels` `Some(1)`) or
+/// RGB (`Some(3)`), resampled to `side x side`, intensities in `[0, 1]`. With `None` the folder
+/// keeps its own channels: RGB when any image has colour (a pixel whose red, green and blue
+/// differ), else grayscale.
+///
+/// # Panics
+/// If `channels` is neither `None`, `Some(1)` nor `Some(3)`.
+pub fn read_image_folder(
+    root: &Path,
+    channels: Option<usize>,
+    side: usize,
+) -> Result<Dataset, DataError> {
     assert!(
-        channels == 1 || channels == 3,
-        "channels must be 1 or 3, got {channels}"
+        matches!(channels, None | Some(1) | Some(3)),
+        "channels must be 1 or 3, got {channels:?}"
     );
     let class_dirs: Vec<PathBuf> = sorted_entries(root)?
         .into_iter()
@@ -44,10 +53,11 @@ pub fn read_image_folder(root: &Path, channels: usize, side: usize) -> Result<Da
             "no class sub-folders (expected ROOT/<class>/<image>.png)",
         ));
     }
+    let mut has_colour = false;
     let mut data = Dataset {
         images: Vec::new(),
         labels: Vec::new(),
-        channels,
+        channels: channels.unwrap_or(3),
         height: side,
         width: side,
         classes: Vec::new(),
@@ -70,10 +80,13 @@ pub fn read_image_folder(root: &Path, channels: usize, side: usize) -> Result<Da
             let image = image::open(&file)
                 .map_err(|e| malformed(&file, format!("cannot decode image: {e}")))?;
             let (w, h) = (image.width() as usize, image.height() as usize);
-            let planes: Vec<Vec<f32>> = if channels == 1 {
+            let planes: Vec<Vec<f32>> = if channels == Some(1) {
                 vec![image.to_luma32f().into_raw()]
             } else {
                 let rgb = image.to_rgb32f().into_raw();
+                has_colour |= rgb.chunks(3).any(|p| {
+                    (p[0] - p[1]).abs() > 0.5 / 255.0 || (p[1] - p[2]).abs() > 0.5 / 255.0
+                });
                 (0..3)
                     .map(|c| rgb.iter().skip(c).step_by(3).copied().collect())
                     .collect()
@@ -83,6 +96,16 @@ pub fn read_image_folder(root: &Path, channels: usize, side: usize) -> Result<Da
             }
             data.labels.push(label);
         }
+    }
+    if channels.is_none() && !has_colour {
+        // Grey images read as RGB: keep one of the three equal planes.
+        let plane = side * side;
+        data.images = data
+            .images
+            .chunks(3 * plane)
+            .flat_map(|image| image[..plane].iter().copied())
+            .collect();
+        data.channels = 1;
     }
     Ok(data)
 }
@@ -103,17 +126,28 @@ mod tests {
             }
         }
         std::fs::write(root.join("dog").join("notes.txt"), "ignored").unwrap();
-        let data = read_image_folder(&root, 1, 8).unwrap();
+        let data = read_image_folder(&root, Some(1), 8).unwrap();
         assert_eq!(data.classes, vec!["cat", "dog"]);
         assert_eq!(data.labels, vec![0, 0, 1, 1]);
         assert_eq!(data.images.len(), 4 * 64);
         assert!(data.images[..128].iter().all(|v| (v - 1.0).abs() < 1e-6));
         assert!(data.images[128..].iter().all(|v| v.abs() < 1e-6));
-        let rgb = read_image_folder(&root, 3, 4).unwrap();
+        let rgb = read_image_folder(&root, Some(3), 4).unwrap();
         assert_eq!(rgb.images.len(), 4 * 3 * 16);
+        // A grey folder keeps one channel; one coloured image makes it RGB.
+        let native = read_image_folder(&root, None, 8).unwrap();
+        assert_eq!(native, data);
+        image::RgbImage::from_pixel(5, 5, image::Rgb([200, 10, 10]))
+            .save(root.join("dog").join("red.png"))
+            .unwrap();
+        let native = read_image_folder(&root, None, 4).unwrap();
+        assert_eq!((native.channels, native.len()), (3, 5));
+        let red = &native.images[4 * 48..];
+        assert!((red[0] - 200.0 / 255.0).abs() < 1e-6 && (red[16] - 10.0 / 255.0).abs() < 1e-6);
+        std::fs::remove_file(root.join("dog").join("red.png")).unwrap();
         // A broken image is named.
         std::fs::write(root.join("cat").join("broken.png"), b"not a png").unwrap();
-        let err = read_image_folder(&root, 1, 8).unwrap_err().to_string();
+        let err = read_image_folder(&root, None, 8).unwrap_err().to_string();
         assert!(
             err.contains("broken.png") && err.contains("cannot decode"),
             "{err}"

@@ -1,7 +1,9 @@
 //! Labelled image datasets: the built-in digit domains, users' image folders, CSV and IDX
 //! files, resampling to a common size, and the batch loaders of a training run.
 
+pub mod augment;
 mod classes;
+pub mod colour_shift;
 mod dataset;
 mod domain;
 mod error;

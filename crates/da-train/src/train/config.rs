@@ -93,6 +93,67 @@ pub enum BandwidthRule {
     Median,
 }
 
+/// How images are standardised before they reach the network.
+///
+/// In a configuration file: `normalization = "none"`, `normalization = "dataset"`, or
+/// `normalization = { fixed = { mean = [0.5], std = [0.25] } }` (one value per channel).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Normalization {
+    /// Intensities in `[0, 1]` as loaded.
+    None,
+    /// Per-channel mean and standard deviation of the source and target training images
+    /// (the target's pixels, never its labels); a run records them as [`Normalization::Fixed`].
+    Dataset,
+    /// `(v - mean[c]) / std[c]` per channel `c`.
+    Fixed {
+        /// Mean per channel.
+        mean: Vec<f32>,
+        /// Standard deviation per channel.
+        std: Vec<f32>,
+    },
+}
+
+/// Which epoch's network a run keeps as its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Selection {
+    /// The last epoch's.
+    Last,
+    /// The epoch with the best unsupervised score on the target training images (no target
+    /// labels), saved as `best.bin`.
+    BestScore,
+}
+
+/// The unsupervised validation score computed every epoch on unlabelled target images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Score {
+    /// Soft neighbourhood density of the target predictions (Saito et al. 2021); higher is
+    /// better.
+    Snd,
+    /// Mean entropy of the target predictions; lower is better.
+    Entropy,
+}
+
+impl Score {
+    /// The lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Score::Snd => "snd",
+            Score::Entropy => "entropy",
+        }
+    }
+
+    /// The score as a value where higher is better.
+    pub fn higher_is_better(self, value: f64) -> f64 {
+        match self {
+            Score::Snd => value,
+            Score::Entropy => -value,
+        }
+    }
+}
+
 /// A training run's configuration. Unknown keys in a configuration file are an error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -103,12 +164,18 @@ pub struct TrainConfig {
     pub target: String,
     /// Directory of the built-in domains (default: the repository's `data/`).
     pub data_dir: Option<PathBuf>,
-    /// Side of the square grayscale images every domain is resampled to.
-    pub image_size: usize,
-    /// Network preset: `lenet`, `net_only` or `wide`.
+    /// Side of the square images every domain is resampled to; `None`: the preset's
+    /// [`Arch::default_side`].
+    pub image_size: Option<usize>,
+    /// Image channels: 1 or 3; `None` (`"auto"` on the command line): 3 when either domain
+    /// has colour, a grey domain then replicated to 3 channels, else 1.
+    pub channels: Option<usize>,
+    /// Per-channel standardisation of the images.
+    pub normalization: Normalization,
+    /// Network preset: `lenet`, `tllib_lenet`, `dann_digits`, `dtn`, `net_only` or `wide`.
     pub arch: Arch,
-    /// Width of the bottleneck features.
-    pub bottleneck: usize,
+    /// Width of the bottleneck features; `None`: the preset's [`Arch::default_bottleneck`].
+    pub bottleneck: Option<usize>,
     /// Dropout probability before the classifier.
     pub dropout: f64,
     /// Transfer loss.
@@ -146,14 +213,23 @@ pub struct TrainConfig {
     pub momentum: f64,
     /// L2 weight decay.
     pub weight_decay: f64,
-    /// Passes over the source training set.
+    /// Epochs of training.
     pub epochs: usize,
+    /// Training steps per epoch; `None`: one pass over the source training set.
+    pub iterations_per_epoch: Option<usize>,
+    /// Random translation of every training image (source and target) by up to this many
+    /// pixels in each direction, edges replicated; 0 turns augmentation off.
+    pub augment_shift: usize,
     /// Source batch size.
     pub batch_size: usize,
     /// Target batch size (default: the source batch size).
     pub target_batch_size: Option<usize>,
-    /// Seed of weights, shuffling and dropout.
+    /// Seed of weights, shuffling, augmentation and dropout.
     pub seed: u64,
+    /// Unsupervised score computed every epoch on the target training images.
+    pub score: Score,
+    /// Which epoch's network is the run's result.
+    pub select: Selection,
 }
 
 impl Default for TrainConfig {
@@ -162,9 +238,11 @@ impl Default for TrainConfig {
             source: "mnist".into(),
             target: "mfeat".into(),
             data_dir: None,
-            image_size: 16,
+            image_size: None,
+            channels: None,
+            normalization: Normalization::Dataset,
             arch: Arch::Lenet,
-            bottleneck: 256,
+            bottleneck: None,
             dropout: 0.0,
             transfer: Transfer::Mmd,
             mmd_on: MmdOn::Logits,
@@ -184,9 +262,13 @@ impl Default for TrainConfig {
             momentum: 0.9,
             weight_decay: 5e-4,
             epochs: 8,
+            iterations_per_epoch: None,
+            augment_shift: 0,
             batch_size: 64,
             target_batch_size: None,
             seed: 42,
+            score: Score::Snd,
+            select: Selection::Last,
         }
     }
 }
@@ -241,11 +323,25 @@ impl TrainConfig {
         self.gamma.unwrap_or_else(|| self.transfer.default_gamma())
     }
 
-    /// This configuration with every method-dependent default filled in (what a run records
-    /// in `config.json` and its checkpoint).
+    /// The image side actually used: `image_size`, else the preset's.
+    pub fn side(&self) -> usize {
+        self.image_size.unwrap_or_else(|| self.arch.default_side())
+    }
+
+    /// The bottleneck width actually used: `bottleneck`, else the preset's.
+    pub fn bottleneck_width(&self) -> usize {
+        self.bottleneck
+            .unwrap_or_else(|| self.arch.default_bottleneck())
+    }
+
+    /// This configuration with every method- and preset-dependent default filled in (what a
+    /// run records in `config.json` and its checkpoint, together with the channels and
+    /// normalisation statistics of its data).
     pub fn resolved(&self) -> Self {
         Self {
             gamma: Some(self.gamma()),
+            image_size: Some(self.side()),
+            bottleneck: Some(self.bottleneck_width()),
             ..self.clone()
         }
     }
@@ -329,10 +425,46 @@ impl TrainConfig {
                 self.weight_decay
             ));
         }
-        if self.image_size < 4 {
+        if self.side() < 4 {
             return invalid(format!(
                 "image_size must be at least 4, got {}",
-                self.image_size
+                self.side()
+            ));
+        }
+        if self.bottleneck_width() == 0 {
+            return invalid("bottleneck must be at least 1, got 0".into());
+        }
+        if let Some(c) = self.channels
+            && c != 1
+            && c != 3
+        {
+            return invalid(format!("channels must be 1, 3 or auto, got {c}"));
+        }
+        if let Normalization::Fixed { mean, std } = &self.normalization {
+            if mean.len() != std.len() || mean.is_empty() {
+                return invalid(format!(
+                    "normalization: {} means and {} standard deviations (one of each per channel)",
+                    mean.len(),
+                    std.len()
+                ));
+            }
+            if let Some(s) = std.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
+                return invalid(format!(
+                    "normalization: every std must be a finite number > 0, got {s}"
+                ));
+            }
+            if let Some(m) = mean.iter().find(|m| !m.is_finite()) {
+                return invalid(format!("normalization: every mean must be finite, got {m}"));
+            }
+        }
+        if self.iterations_per_epoch == Some(0) {
+            return invalid("iterations_per_epoch must be at least 1, got 0".into());
+        }
+        if self.augment_shift >= self.side() {
+            return invalid(format!(
+                "augment_shift must be smaller than the image side {}, got {}",
+                self.side(),
+                self.augment_shift
             ));
         }
         self.mmd_loss()

@@ -24,13 +24,20 @@ pub struct EpochMetrics {
     pub lr: f64,
     /// Accuracy on the source training set (model in inference mode).
     pub source_accuracy: f64,
-    /// Accuracy on the target test set.
+    /// Accuracy on the target test set (reported; never used for training or selection).
     pub target_accuracy: f64,
+    /// Mean entropy of the predictions on the unlabelled target training images (lower:
+    /// more confident).
+    #[serde(default)]
+    pub target_entropy: f64,
+    /// Soft neighbourhood density of those predictions (higher is better).
+    #[serde(default)]
+    pub target_snd: f64,
     /// Wall-clock seconds spent in the epoch (training and evaluation).
     pub seconds: f64,
 }
 
-const HEADER: &str = "epoch,transfer,clf_loss,transfer_loss,total_loss,lambda,lr,source_accuracy,target_accuracy,seconds";
+const HEADER: &str = "epoch,transfer,clf_loss,transfer_loss,total_loss,lambda,lr,source_accuracy,target_accuracy,target_entropy,target_snd,seconds";
 
 /// Renders the metrics of a run with the `transfer` loss as CSV with a header line.
 pub fn to_csv(rows: &[EpochMetrics], transfer: Transfer) -> String {
@@ -38,7 +45,7 @@ pub fn to_csv(rows: &[EpochMetrics], transfer: Transfer) -> String {
     out.push('\n');
     for r in rows {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{:.3}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{:.3}\n",
             r.epoch,
             transfer.name(),
             r.clf_loss,
@@ -48,6 +55,8 @@ pub fn to_csv(rows: &[EpochMetrics], transfer: Transfer) -> String {
             r.lr,
             r.source_accuracy,
             r.target_accuracy,
+            r.target_entropy,
+            r.target_snd,
             r.seconds
         ));
     }
@@ -74,6 +83,8 @@ mod tests {
             lr: 0.01,
             source_accuracy: 0.9,
             target_accuracy: 0.6,
+            target_entropy: 0.125,
+            target_snd: 2.5,
             seconds: 1.23456,
         };
         let csv = to_csv(
@@ -83,7 +94,10 @@ mod tests {
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0], HEADER);
-        assert_eq!(lines[1], "1,coral,0.5,0.25,0.75,1,0.01,0.9,0.6,1.235");
+        assert_eq!(
+            lines[1],
+            "1,coral,0.5,0.25,0.75,1,0.01,0.9,0.6,0.125,2.5,1.235"
+        );
         assert!(lines[2].starts_with("2,coral,"));
     }
 }

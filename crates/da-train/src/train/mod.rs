@@ -9,16 +9,21 @@ mod optimizer;
 mod report;
 mod run;
 mod schedule;
+pub mod selection_score;
 mod transfer;
 
 pub use atomic::write_atomic;
 pub use checkpoint::{CheckpointError, CheckpointParts};
-pub use config::{BandwidthRule, ConfigError, OptimizerKind, TrainConfig, Transfer};
+pub use config::{
+    BandwidthRule, ConfigError, Normalization, OptimizerKind, Score, Selection, TrainConfig,
+    Transfer,
+};
 pub use metrics::EpochMetrics;
 pub use model::TrainModel;
 pub use optimizer::RunOptimizer;
 pub use run::{
-    CHECKPOINT, RunData, RunOptions, Summary, TrainError, accuracy, model_config, train,
+    BEST_CHECKPOINT, CHECKPOINT, RunData, RunOptions, SCORE_IMAGES, Summary, TrainError, accuracy,
+    model_config, prepare, probabilities, train,
 };
 pub use schedule::{LambdaSchedule, LrSchedule};
 pub use transfer::TransferLoss;

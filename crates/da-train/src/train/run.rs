@@ -15,12 +15,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{CheckpointError, CheckpointParts};
-use super::config::{ConfigError, TrainConfig, Transfer};
+use super::config::{ConfigError, Normalization, Score, Selection, TrainConfig, Transfer};
 use super::metrics::{EpochMetrics, write_csv};
 use super::model::TrainModel;
 use super::optimizer::RunOptimizer;
 use super::report;
+use super::selection_score::{mean_entropy, soft_neighborhood_density, spearman};
 use super::transfer::TransferLoss;
+use crate::datasets::augment::step_seed;
 use crate::datasets::{BatchLoader, Dataset, LoaderState};
 
 /// The data of one run: labelled source training set, unlabelled target training set, and the
@@ -53,6 +55,20 @@ pub struct Summary {
     pub epochs: usize,
     /// Best target accuracy over the epochs (reported, never used to select a model).
     pub best_target_accuracy: f64,
+    /// How the result was chosen (`last` or `best-score`).
+    pub select: Selection,
+    /// The unsupervised score the run computed.
+    pub score: Score,
+    /// The epoch whose network is the result (the last, or the best score's).
+    pub selected_epoch: usize,
+    /// Target test accuracy of the selected epoch's network.
+    pub selected_target_accuracy: f64,
+    /// Source test accuracy of the selected epoch's network.
+    pub selected_source_accuracy: f64,
+    /// Spearman rank correlation over the epochs between the score (oriented so that higher is
+    /// better) and the target accuracy: how well the score would rank the epochs without target
+    /// labels. `None` with fewer than 2 epochs or a constant series.
+    pub score_accuracy_spearman: Option<f64>,
     /// Mean seconds per epoch.
     pub seconds_per_epoch: f64,
     /// The backend that ran the training.
@@ -125,6 +141,14 @@ pub struct RunOptions {
 
 /// File names inside the output directory.
 pub const CHECKPOINT: &str = "checkpoint.bin";
+/// The best-score epoch's checkpoint (same format), written with `select = "best-score"`.
+pub const BEST_CHECKPOINT: &str = "best.bin";
+
+/// Target training images the per-epoch unsupervised score is computed on (a fixed, seeded
+/// subset when there are more).
+pub const SCORE_IMAGES: usize = 1000;
+/// Temperature of the soft neighbourhood density (Saito et al. 2021).
+const SND_TEMPERATURE: f64 = 0.05;
 
 /// The network configuration for a run's data.
 pub fn model_config(config: &TrainConfig, data: &Dataset) -> DaNetConfig {
@@ -133,7 +157,7 @@ pub fn model_config(config: &TrainConfig, data: &Dataset) -> DaNetConfig {
         .with_height(data.height)
         .with_width(data.width)
         .with_num_classes(data.classes.len())
-        .with_bottleneck(config.bottleneck)
+        .with_bottleneck(config.bottleneck_width())
         .with_dropout(config.dropout)
 }
 
@@ -160,14 +184,23 @@ pub fn train<B: AutodiffBackend>(
     device: &B::Device,
 ) -> Result<Option<Summary>, TrainError> {
     config.validate()?;
-    // Method-dependent defaults, filled in once: config.json and the checkpoint record them.
-    let config = &config.resolved();
+    // Method-, preset- and data-dependent defaults, filled in once: config.json and the
+    // checkpoint record them, and `eval` prepares its images with them.
+    let config = &resolve(config, data)?;
     if data.source_train.classes != data.target_test.classes {
         return Err(TrainError::Data(format!(
             "source classes {:?} and target classes {:?} differ",
             data.source_train.classes, data.target_test.classes
         )));
     }
+    let normalized = |d: &Dataset| prepare(d.clone(), config).map_err(TrainError::Data);
+    let data = &RunData {
+        source_train: normalized(&data.source_train)?,
+        source_test: normalized(&data.source_test)?,
+        target_train: normalized(&data.target_train)?,
+        target_test: normalized(&data.target_test)?,
+    };
+    let score_set = data.target_train.subset(SCORE_IMAGES, config.seed ^ 0x5C0E);
     std::fs::create_dir_all(out).map_err(io_err(out))?;
     let checkpoint_path = out.join(CHECKPOINT);
     let model_config = model_config(config, &data.source_train);
@@ -236,7 +269,9 @@ pub fn train<B: AutodiffBackend>(
     config_file(config, out)?;
 
     let ce = CrossEntropyLossConfig::new().init(device);
-    let steps = source_loader.batches_per_epoch();
+    let steps = config
+        .iterations_per_epoch
+        .unwrap_or_else(|| source_loader.batches_per_epoch());
     let total_steps = (config.epochs * steps) as f64;
     let last_epoch = match options.stop_after {
         Some(count) => config.epochs.min(epochs_done + count),
@@ -265,15 +300,21 @@ pub fn train<B: AutodiffBackend>(
                 .lambda_schedule
                 .weight(config.lambda, config.gamma(), p);
             lr = config.lr_schedule.rate(config.lr, p);
-            let (source_images, source_labels) = data
-                .source_train
-                .batch::<B>(&source_loader.next_batch(), device);
+            let (source_images, source_labels) = data.source_train.augmented_batch::<B>(
+                &source_loader.next_batch(),
+                config.augment_shift,
+                step_seed(config.seed, epoch, step, 0),
+                device,
+            );
             let output = model.net.forward(source_images);
             let clf = ce.forward(output.logits.clone(), source_labels.clone());
             let transfer = transfer_loss.as_ref().map(|transfer_loss| {
-                let (target_images, _) = data
-                    .target_train
-                    .batch::<B>(&target_loader.next_batch(), device);
+                let (target_images, _) = data.target_train.augmented_batch::<B>(
+                    &target_loader.next_batch(),
+                    config.augment_shift,
+                    step_seed(config.seed, epoch, step, 1),
+                    device,
+                );
                 let target_output = model.net.forward(target_images);
                 transfer_loss.forward(
                     &output,
@@ -310,6 +351,14 @@ pub fn train<B: AutodiffBackend>(
         let inference = model.net.valid();
         let source_accuracy = accuracy(&inference, &data.source_test, device);
         let target_accuracy = accuracy(&inference, &data.target_test, device);
+        let probs = probabilities(&inference, &score_set, device);
+        let classes = score_set.classes.len();
+        let target_entropy = mean_entropy(&probs, classes);
+        let target_snd = match score_set.len() {
+            // One image has no neighbours: its density is 0.
+            0 | 1 => 0.0,
+            _ => soft_neighborhood_density(&probs, classes, SND_TEMPERATURE),
+        };
         let n = steps as f64;
         metrics.push(EpochMetrics {
             epoch: epoch + 1,
@@ -320,15 +369,20 @@ pub fn train<B: AutodiffBackend>(
             lr,
             source_accuracy,
             target_accuracy,
+            target_entropy,
+            target_snd,
             seconds: started.elapsed().as_secs_f64(),
         });
         bar.println(format!(
-            "epoch {:>3}: clf {:.4}  transfer {:.4}  source acc {:.2}%  target acc {:.2}%",
+            "epoch {:>3}: clf {:.4}  transfer {:.4}  source acc {:.2}%  target acc {:.2}%  \
+             target {} {:.4}",
             epoch + 1,
             clf_sum / n,
             transfer_sum / n,
             100.0 * source_accuracy,
-            100.0 * target_accuracy
+            100.0 * target_accuracy,
+            config.score.name(),
+            score_of(config.score, metrics.last().expect("just pushed")),
         ));
         let metrics_path = out.join("metrics.csv");
         write_csv(&metrics_path, &metrics, config.transfer).map_err(io_err(&metrics_path))?;
@@ -347,13 +401,18 @@ pub fn train<B: AutodiffBackend>(
             Recorder::<B>::record(&recorder, discriminator.into_record(), ())
                 .expect("in-memory recording cannot fail")
         });
-        CheckpointParts {
+        let parts = CheckpointParts {
             header: state,
             model: model_bytes,
             optimizer: optim.to_bytes(),
             discriminator: discriminator_bytes,
+        };
+        // The best-score copy first: if the run is stopped between the two writes, the
+        // checkpoint it resumes from is the older one and the epoch is trained again.
+        if config.select == Selection::BestScore && selected_epoch(&metrics, config) == epoch + 1 {
+            parts.save(&out.join(BEST_CHECKPOINT))?;
         }
-        .save(&checkpoint_path)?;
+        parts.save(&checkpoint_path)?;
     }
     bar.finish_and_clear();
     if last_epoch < config.epochs {
@@ -363,6 +422,16 @@ pub fn train<B: AutodiffBackend>(
     let last = metrics.last().cloned().ok_or_else(|| {
         TrainError::Data("no epoch was trained (epochs already done in the checkpoint)".into())
     })?;
+    let selected = metrics[selected_epoch(&metrics, config) - 1].clone();
+    let (scores, accuracies): (Vec<f64>, Vec<f64>) = metrics
+        .iter()
+        .map(|m| {
+            (
+                config.score.higher_is_better(score_of(config.score, m)),
+                m.target_accuracy,
+            )
+        })
+        .unzip();
     let summary = Summary {
         target_accuracy: last.target_accuracy,
         source_accuracy: last.source_accuracy,
@@ -374,6 +443,12 @@ pub fn train<B: AutodiffBackend>(
             .iter()
             .map(|m| m.target_accuracy)
             .fold(0.0, f64::max),
+        select: config.select,
+        score: config.score,
+        selected_epoch: selected.epoch,
+        selected_target_accuracy: selected.target_accuracy,
+        selected_source_accuracy: selected.source_accuracy,
+        score_accuracy_spearman: spearman(&scores, &accuracies),
         seconds_per_epoch: metrics.iter().map(|m| m.seconds).sum::<f64>() / metrics.len() as f64,
         backend: B::name(device),
     };
@@ -387,6 +462,110 @@ pub fn train<B: AutodiffBackend>(
     .map_err(io_err(&summary_path))?;
     report::write_pictures(out, &metrics, &model.net.valid(), data, config, device)?;
     Ok(Some(summary))
+}
+
+/// `config` with what depends on the data filled in: the channels (those of the data, which
+/// must agree with an explicit `channels`) and dataset normalisation statistics (per channel,
+/// over the source and target training images). Checks that every set has the configured size.
+fn resolve(config: &TrainConfig, data: &RunData) -> Result<TrainConfig, TrainError> {
+    let mut config = config.resolved();
+    let sets = [
+        ("source training", &data.source_train),
+        ("source test", &data.source_test),
+        ("target training", &data.target_train),
+        ("target test", &data.target_test),
+    ];
+    let channels = data.source_train.channels;
+    let side = config.side();
+    for (name, set) in sets {
+        if set.is_empty() {
+            return Err(TrainError::Data(format!("the {name} set has no images")));
+        }
+        if set.channels != channels {
+            return Err(TrainError::Data(format!(
+                "the {name} set has {} channels but the source training set {channels} \
+                 (convert them with Dataset::with_channels)",
+                set.channels
+            )));
+        }
+        if (set.height, set.width) != (side, side) {
+            return Err(TrainError::Data(format!(
+                "the {name} images are {}x{} but the run is configured for {side}x{side}",
+                set.height, set.width
+            )));
+        }
+    }
+    if let Some(wanted) = config.channels
+        && wanted != channels
+    {
+        return Err(TrainError::Data(format!(
+            "the configuration asks for {wanted} channels but the data has {channels}"
+        )));
+    }
+    config.channels = Some(channels);
+    config.normalization = match config.normalization {
+        Normalization::None => Normalization::None,
+        Normalization::Dataset => {
+            let (mean, std) = Dataset::channel_stats(&[&data.source_train, &data.target_train]);
+            Normalization::Fixed {
+                mean: mean.iter().map(|&m| m as f32).collect(),
+                std: std.iter().map(|&s| (s as f32).max(1e-6)).collect(),
+            }
+        }
+        fixed @ Normalization::Fixed { .. } => fixed,
+    };
+    Ok(config)
+}
+
+/// Images as a run with the resolved `config` sees them: converted to its channels (grey
+/// replicated, colour to luma) and normalised. What `eval` applies to new data.
+pub fn prepare(data: Dataset, config: &TrainConfig) -> Result<Dataset, String> {
+    let data = match config.channels {
+        Some(channels) => data.with_channels(channels)?,
+        None => data,
+    };
+    match &config.normalization {
+        Normalization::Fixed { mean, std } => {
+            if mean.len() != data.channels {
+                return Err(format!(
+                    "the normalisation has {} channels but the images {}",
+                    mean.len(),
+                    data.channels
+                ));
+            }
+            Ok(data.normalized(mean, std))
+        }
+        Normalization::None => Ok(data),
+        Normalization::Dataset => {
+            Err("dataset normalisation must be resolved by a run before images are prepared".into())
+        }
+    }
+}
+
+/// The value of `score` in an epoch's metrics.
+fn score_of(score: Score, m: &EpochMetrics) -> f64 {
+    match score {
+        Score::Snd => m.target_snd,
+        Score::Entropy => m.target_entropy,
+    }
+}
+
+/// The 1-based epoch whose network is the run's result: the last, or the first epoch with the
+/// best score (NaN scores never win).
+fn selected_epoch(metrics: &[EpochMetrics], config: &TrainConfig) -> usize {
+    match config.select {
+        Selection::Last => metrics.len(),
+        Selection::BestScore => {
+            let mut best = (metrics.len(), f64::NEG_INFINITY);
+            for m in metrics {
+                let value = config.score.higher_is_better(score_of(config.score, m));
+                if value > best.1 {
+                    best = (m.epoch, value);
+                }
+            }
+            best.0
+        }
+    }
 }
 
 /// Saves the effective configuration beside the results (atomically).
@@ -472,6 +651,24 @@ fn progress_bar(show: bool, len: usize) -> ProgressBar {
 
 /// Evaluation batch size.
 const EVAL_BATCH: usize = 256;
+
+/// Softmax predictions of `model` on every image of `data`, row-major `len x classes`.
+pub fn probabilities<B: Backend>(model: &DaNet<B>, data: &Dataset, device: &B::Device) -> Vec<f32> {
+    let mut out = Vec::with_capacity(data.len() * data.classes.len());
+    let indices: Vec<usize> = (0..data.len()).collect();
+    for chunk in indices.chunks(EVAL_BATCH) {
+        let (images, _) = data.batch::<B>(chunk, device);
+        let probs = burn::tensor::activation::softmax(model.forward(images).logits, 1);
+        out.extend(
+            probs
+                .into_data()
+                .convert::<f32>()
+                .to_vec::<f32>()
+                .expect("f32"),
+        );
+    }
+    out
+}
 
 /// Fraction of `data` that `model` classifies correctly.
 pub fn accuracy<B: Backend>(model: &DaNet<B>, data: &Dataset, device: &B::Device) -> f64 {

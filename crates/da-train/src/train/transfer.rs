@@ -79,7 +79,7 @@ impl TransferLoss {
                     ));
                 }
                 Method::Dann(
-                    DomainDiscriminatorConfig::new(config.bottleneck)
+                    DomainDiscriminatorConfig::new(config.bottleneck_width())
                         .with_hidden(config.dann_hidden),
                 )
             }
@@ -181,7 +181,7 @@ mod tests {
     fn config(transfer: Transfer) -> TrainConfig {
         TrainConfig {
             transfer,
-            bottleneck: 6,
+            bottleneck: Some(6),
             dann_hidden: 8,
             ..TrainConfig::default()
         }

@@ -55,8 +55,8 @@ pub fn data() -> RunData {
 
 pub fn config(epochs: usize) -> TrainConfig {
     TrainConfig {
-        image_size: SIDE,
-        bottleneck: 16,
+        image_size: Some(SIDE),
+        bottleneck: Some(16),
         epochs,
         batch_size: 16,
         target_batch_size: Some(12),
