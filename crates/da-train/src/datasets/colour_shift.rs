@@ -171,7 +171,7 @@ mod tests {
         );
     }
 
-    const PINNED_CHECKSUM: f64 = 1322.802_012;
+    const PINNED_CHECKSUM: f64 = 1_322.802_012;
 
     #[test]
     fn the_blend_is_the_absolute_difference_and_channels_differ() {
