@@ -10,8 +10,8 @@ use da_models::{DaNet, DaNetConfig};
 use crate::backend::BackendKind;
 use crate::datasets::DomainSource;
 use crate::train::{
-    BEST_CHECKPOINT, CHECKPOINT, CheckpointError, CheckpointParts, Normalization, TrainConfig,
-    accuracy, prepare,
+    BEST_CHECKPOINT, CHECKPOINT, CheckpointError, CheckpointParts, Normalization, Selection,
+    TrainConfig, accuracy, prepare,
 };
 use crate::with_backend;
 
@@ -52,13 +52,19 @@ struct Header {
 /// Runs `da-train eval`.
 pub fn run(args: &EvalArgs) -> Result<(), CommandError> {
     let path = match args.checkpoint.is_dir() {
-        true if args.checkpoint.join(BEST_CHECKPOINT).is_file() => {
-            args.checkpoint.join(BEST_CHECKPOINT)
-        }
         true => args.checkpoint.join(CHECKPOINT),
         false => args.checkpoint.clone(),
     };
-    let parts = CheckpointParts::<Header>::load(&path)?;
+    let mut parts = CheckpointParts::<Header>::load(&path)?;
+    // A run directory whose run selected by score: its best.bin (a best.bin left by an earlier
+    // run with another selection is not used).
+    let best = args.checkpoint.join(BEST_CHECKPOINT);
+    if args.checkpoint.is_dir()
+        && parts.header.config.select == Selection::BestScore
+        && best.is_file()
+    {
+        parts = CheckpointParts::<Header>::load(&best)?;
+    }
     let Header { config, model } = parts.header;
     let data_dir = args.data_dir.clone().or(config.data_dir.clone());
     let (train, test) =
