@@ -69,7 +69,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CommandError> {
     let data_dir = args.data_dir.clone().or(config.data_dir.clone());
     let (train, test) =
         DomainSource::parse(&args.data)?.load(data_dir.as_deref(), config.side())?;
-    let data = if args.train_split { train } else { test };
+    let data = if args.train_split { train.clone() } else { test };
     // A checkpoint from before channels and normalisation were recorded was trained on grey,
     // unnormalised images.
     let config = TrainConfig {
@@ -81,7 +81,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CommandError> {
         ..config
     };
     let data =
-        prepare(data, &config).map_err(|e| CommandError::Input(format!("{}: {e}", args.data)))?;
+        prepare(data, &train, &config).map_err(|e| CommandError::Input(format!("{}: {e}", args.data)))?;
     if data.classes.len() != model.num_classes {
         return Err(CommandError::Input(format!(
             "{} has {} classes but the checkpoint's network predicts {}",

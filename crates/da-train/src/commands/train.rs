@@ -22,7 +22,8 @@ pub struct TrainArgs {
     /// Output directory: metrics.csv, checkpoint.bin, config.json, summary.json, pictures.
     #[arg(long, default_value = "runs/train")]
     pub out: PathBuf,
-    /// Continue the run whose checkpoint is in the output directory.
+    /// Continue the run whose checkpoint is in the output directory; without --config, from the
+    /// configuration saved there (options given override it and must agree with the checkpoint).
     #[arg(long)]
     pub resume: bool,
     /// Stop after this many epochs (checkpoint written; --resume continues the same schedule).
@@ -53,7 +54,8 @@ pub struct ConfigArgs {
     /// Unlabelled target domain (same forms as --source).
     #[arg(long)]
     pub target: Option<String>,
-    /// Directory of the built-in domains (default: the repository's data/).
+    /// Directory of the built-in domains, laid out like the repository's data/ (default: the
+    /// copy built into the program).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Side of the square images every domain is resampled to (default: the preset's, 28 for
@@ -64,8 +66,9 @@ pub struct ConfigArgs {
     #[arg(long, value_parser = parse_channels)]
     pub channels: Option<ChannelsArg>,
     /// Per-channel normalisation: dataset (statistics of the source and target training
-    /// images, recorded in the checkpoint), none, or MEAN/STD with comma-separated values per
-    /// channel (`0.5,0.5,0.5/0.25,0.25,0.25`).
+    /// images, recorded in the checkpoint), per-domain (each domain by its own training images'
+    /// statistics), none, or MEAN/STD with comma-separated values per channel
+    /// (`0.5,0.5,0.5/0.25,0.25,0.25`).
     #[arg(long, value_parser = parse_normalization)]
     pub normalization: Option<Normalization>,
     /// Network preset: lenet, tllib_lenet, dann_digits, dtn, net_only, wide.
@@ -178,6 +181,7 @@ fn parse_normalization(s: &str) -> Result<Normalization, String> {
     match s {
         "none" => return Ok(Normalization::None),
         "dataset" => return Ok(Normalization::Dataset),
+        "per-domain" => return Ok(Normalization::PerDomain),
         _ => {}
     }
     let values = |part: &str| -> Result<Vec<f32>, String> {
@@ -191,7 +195,7 @@ fn parse_normalization(s: &str) -> Result<Normalization, String> {
     };
     let Some((mean, std)) = s.split_once('/') else {
         return Err(format!(
-            "expected dataset, none or MEAN/STD (comma-separated per channel), got '{s}'"
+            "expected dataset, per-domain, none or MEAN/STD (comma-separated per channel), got '{s}'"
         ));
     };
     Ok(Normalization::Fixed {
@@ -212,10 +216,16 @@ impl ConfigArgs {
 
     /// The effective configuration: defaults, then the file, then these options.
     pub fn config(&self) -> Result<TrainConfig, CommandError> {
-        let mut c = match &self.config {
+        let base = match &self.config {
             Some(path) => TrainConfig::from_file(path)?,
             None => TrainConfig::default(),
         };
+        self.config_over(base)
+    }
+
+    /// `base` with these options applied over it, validated.
+    pub fn config_over(&self, base: TrainConfig) -> Result<TrainConfig, CommandError> {
+        let mut c = base;
         macro_rules! set {
             ($($field:ident),*) => {$( if let Some(v) = &self.$field { c.$field = v.clone(); } )*};
         }
@@ -349,7 +359,20 @@ pub fn run_config(
 
 /// Runs `da-train train`.
 pub fn run(args: &TrainArgs) -> Result<(), CommandError> {
-    let config = args.run.config()?;
+    let config = if args.resume && args.run.config.is_none() {
+        // `--resume --out DIR` alone continues the run saved in DIR; options given with it
+        // override the saved ones, and the checkpoint check names any that contradict it.
+        let saved = args.out.join("config.json");
+        if !saved.is_file() {
+            return Err(CommandError::Input(format!(
+                "--resume: {} has no config.json (is it the --out of a run?)",
+                args.out.display()
+            )));
+        }
+        args.run.config_over(TrainConfig::from_file(&saved)?)?
+    } else {
+        args.run.config()?
+    };
     let data = load_run_data(&config, None)?;
     let options = RunOptions {
         resume: args.resume,

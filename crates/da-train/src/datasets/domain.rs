@@ -6,9 +6,10 @@ use super::classes::index_labels;
 use super::colour_shift;
 use super::dataset::Dataset;
 use super::error::{DataError, malformed};
-use super::idx::read_idx;
+use super::embedded::BuiltinFiles;
+use super::idx::{IdxArray, decode_idx, read_idx};
 use super::image_folder::read_image_folder;
-use super::labelled_csv::read_labelled_csv;
+use super::labelled_csv::{CsvImages, parse_labelled_csv, read_labelled_csv};
 use super::resample::{pad_square, resize};
 use super::shuffle::shuffle;
 
@@ -122,28 +123,40 @@ impl DomainSource {
         data_dir: Option<&Path>,
         side: usize,
     ) -> Result<(Dataset, Dataset), DataError> {
-        let dir = data_dir
-            .map(Path::to_path_buf)
-            .unwrap_or_else(default_data_dir);
+        let files = match data_dir {
+            Some(dir) => BuiltinFiles::Dir(dir),
+            None => BuiltinFiles::Embedded,
+        };
+        let idx = |images: &str, labels: &str| -> Result<Dataset, DataError> {
+            let (images, image_bytes) = files.read(images)?;
+            let (labels, label_bytes) = files.read(labels)?;
+            idx_dataset(
+                decode_idx(&image_bytes, 3, &images)?,
+                decode_idx(&label_bytes, 1, &labels)?,
+                &images,
+                &labels,
+                side,
+            )
+        };
+        let csv = |name: &str, size, max_value| -> Result<Dataset, DataError> {
+            let (path, bytes) = files.read(name)?;
+            let table = parse_labelled_csv(&path, bytes.into_owned(), Some(size))?;
+            Ok(csv_dataset(table, max_value, side))
+        };
         match self {
-            Self::Builtin(Builtin::Mnist) => {
-                let mnist = dir.join("mnist");
-                Ok((
-                    load_idx(
-                        &mnist.join("train-images.idx3-ubyte.gz"),
-                        &mnist.join("train-labels.idx1-ubyte.gz"),
-                        side,
-                    )?,
-                    load_idx(
-                        &mnist.join("test-images.idx3-ubyte.gz"),
-                        &mnist.join("test-labels.idx1-ubyte.gz"),
-                        side,
-                    )?,
-                ))
-            }
+            Self::Builtin(Builtin::Mnist) => Ok((
+                idx(
+                    "mnist/train-images.idx3-ubyte.gz",
+                    "mnist/train-labels.idx1-ubyte.gz",
+                )?,
+                idx(
+                    "mnist/test-images.idx3-ubyte.gz",
+                    "mnist/test-labels.idx1-ubyte.gz",
+                )?,
+            )),
             Self::Builtin(Builtin::MnistmSynth) => {
                 // Colourised at MNIST's own 28x28, then resampled like every other domain.
-                let (train, test) = Self::Builtin(Builtin::Mnist).load(Some(&dir), 28)?;
+                let (train, test) = Self::Builtin(Builtin::Mnist).load(data_dir, 28)?;
                 let colour = |d: Dataset, stream| Dataset {
                     images: colour_shift::colourise(
                         &d.images,
@@ -161,18 +174,10 @@ impl DomainSource {
                     resize_dataset(colour(test, 1), side),
                 ))
             }
-            Self::Builtin(Builtin::Mfeat) => Ok(split(load_csv(
-                &dir.join("mfeat").join("mfeat-pix.csv"),
-                Some((16, 15)),
-                6.0,
-                side,
-            )?)),
-            Self::Builtin(Builtin::Optdigits) => Ok(split(load_csv(
-                &dir.join("optdigits").join("optdigits.csv"),
-                Some((8, 8)),
-                16.0,
-                side,
-            )?)),
+            Self::Builtin(Builtin::Mfeat) => Ok(split(csv("mfeat/mfeat-pix.csv", (16, 15), 6.0)?)),
+            Self::Builtin(Builtin::Optdigits) => {
+                Ok(split(csv("optdigits/optdigits.csv", (8, 8), 16.0)?))
+            }
             Self::ImageFolder(root) => {
                 let (train, test) = (root.join("train"), root.join("test"));
                 if train.is_dir() && test.is_dir() {
@@ -186,23 +191,21 @@ impl DomainSource {
                 }
             }
             Self::Csv(path) => {
-                let all = load_csv(path, None, 0.0, side)?;
+                let all = csv_dataset(read_labelled_csv(path, None)?, 0.0, side);
                 Ok((all.clone(), all))
             }
             Self::Idx { images, labels } => {
-                let all = load_idx(images, labels, side)?;
+                let all = idx_dataset(
+                    read_idx(images, 3)?,
+                    read_idx(labels, 1)?,
+                    images,
+                    labels,
+                    side,
+                )?;
                 Ok((all.clone(), all))
             }
         }
     }
-}
-
-/// The repository's `data/` folder.
-pub fn default_data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("..")
-        .join("data")
 }
 
 /// Every plane of `data` resampled to `side x side` (padded to a square first).
@@ -228,9 +231,14 @@ fn push_image(out: &mut Vec<f32>, pixels: &[f32], height: usize, width: usize, s
     out.extend(resize(&square, n, n, side, side));
 }
 
-fn load_idx(images: &Path, labels: &Path, side: usize) -> Result<Dataset, DataError> {
-    let img = read_idx(images, 3)?;
-    let lab = read_idx(labels, 1)?;
+/// Images and labels of an IDX pair (named `images`, `labels` in errors) at `side x side`.
+fn idx_dataset(
+    img: IdxArray,
+    lab: IdxArray,
+    images: &Path,
+    labels: &Path,
+    side: usize,
+) -> Result<Dataset, DataError> {
     if img.dims[0] != lab.dims[0] {
         return Err(malformed(
             labels,
@@ -259,14 +267,9 @@ fn load_idx(images: &Path, labels: &Path, side: usize) -> Result<Dataset, DataEr
     })
 }
 
-/// `max_value` 0 means: scale by the file's largest value.
-fn load_csv(
-    path: &Path,
-    size: Option<(usize, usize)>,
-    max_value: f64,
-    side: usize,
-) -> Result<Dataset, DataError> {
-    let table = read_labelled_csv(path, size)?;
+/// A CSV table's images at `side x side`; `max_value` 0 means: scale by the table's largest
+/// value.
+fn csv_dataset(table: CsvImages, max_value: f64, side: usize) -> Dataset {
     let max = if max_value > 0.0 {
         max_value
     } else {
@@ -282,14 +285,14 @@ fn load_csv(
         push_image(&mut out, &pixels, table.height, table.width, side);
     }
     let (classes, labels) = table.classes();
-    Ok(Dataset {
+    Dataset {
         images: out,
         labels,
         channels: 1,
         height: side,
         width: side,
         classes,
-    })
+    }
 }
 
 /// The fixed stratified split: per class, a seeded [`TEST_FRACTION`] of the images is the test set.

@@ -20,14 +20,20 @@ pub fn read_idx(path: &Path, rank: usize) -> Result<IdxArray, DataError> {
         path: path.to_path_buf(),
         source,
     })?;
+    decode_idx(&raw, rank, path)
+}
+
+/// [`read_idx`] of a file already in memory (gzip when `path` ends in `.gz`); `path` names it
+/// in errors.
+pub fn decode_idx(raw: &[u8], rank: usize, path: &Path) -> Result<IdxArray, DataError> {
     let bytes = if path.extension().is_some_and(|e| e == "gz") {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(&raw[..])
             .read_to_end(&mut out)
             .map_err(|e| malformed(path, format!("not a valid gzip file: {e}")))?;
-        out
+        std::borrow::Cow::Owned(out)
     } else {
-        raw
+        std::borrow::Cow::Borrowed(raw)
     };
     parse_idx(&bytes, rank, path)
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::classes::index_labels;
 use super::error::{DataError, malformed};
-use crate::io::read_csv_matrix;
+use crate::io::{CsvTable, Matrix, csv_matrix, read_csv_matrix};
 
 /// A CSV image table before normalisation: pixel rows, raw label values, image size.
 #[derive(Debug, Clone)]
@@ -25,7 +25,24 @@ pub fn read_labelled_csv(
     path: &Path,
     size: Option<(usize, usize)>,
 ) -> Result<CsvImages, DataError> {
-    let matrix = read_csv_matrix(path)?;
+    labelled_images(read_csv_matrix(path)?, path, size)
+}
+
+/// [`read_labelled_csv`] of a file already in memory; `path` names it in errors.
+pub fn parse_labelled_csv(
+    path: &Path,
+    bytes: Vec<u8>,
+    size: Option<(usize, usize)>,
+) -> Result<CsvImages, DataError> {
+    let table = CsvTable::from_bytes(path.to_path_buf(), bytes)?;
+    labelled_images(csv_matrix(table)?, path, size)
+}
+
+fn labelled_images(
+    matrix: Matrix,
+    path: &Path,
+    size: Option<(usize, usize)>,
+) -> Result<CsvImages, DataError> {
     if matrix.cols < 2 {
         return Err(malformed(
             path,

@@ -6,6 +6,7 @@ mod classes;
 pub mod colour_shift;
 mod dataset;
 mod domain;
+mod embedded;
 mod error;
 mod idx;
 mod image_folder;
@@ -15,7 +16,7 @@ mod resample;
 mod shuffle;
 
 pub use dataset::Dataset;
-pub use domain::{Builtin, DomainSource, TEST_FRACTION, default_data_dir};
+pub use domain::{Builtin, DomainSource, TEST_FRACTION};
 pub use error::DataError;
 pub use idx::{IdxArray, read_idx};
 pub use image_folder::read_image_folder;

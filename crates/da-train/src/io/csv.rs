@@ -50,6 +50,14 @@ impl CsvTable {
             Ok(bytes) => bytes,
             Err(source) => return Err(ReadError::Io { path, source }),
         };
+        Self::from_bytes(path, bytes)
+    }
+
+    /// Parses the contents of a file already in memory; `path` names it in errors.
+    ///
+    /// # Errors
+    /// Those of [`CsvTable::read`] but [`ReadError::Io`].
+    pub fn from_bytes(path: PathBuf, bytes: Vec<u8>) -> Result<Self, ReadError> {
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(err) => {
@@ -210,7 +218,11 @@ pub fn parse_number(
 /// Those of [`CsvTable::read`], and [`ReadError::NotANumber`] / [`ReadError::NotFinite`] for the
 /// first field that is not a finite number, naming its line and column.
 pub fn read_csv_matrix(path: impl AsRef<Path>) -> Result<Matrix, ReadError> {
-    let table = CsvTable::read(path)?;
+    csv_matrix(CsvTable::read(path)?)
+}
+
+/// The numbers of a [`CsvTable`] as a [`Matrix`] (the errors of [`read_csv_matrix`]).
+pub fn csv_matrix(table: CsvTable) -> Result<Matrix, ReadError> {
     let mut values = Vec::with_capacity(table.row_count() * table.width());
     for row in table.rows() {
         for column in 0..table.width() {

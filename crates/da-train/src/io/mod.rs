@@ -12,7 +12,7 @@ mod npy_header;
 #[cfg(test)]
 mod test_files;
 
-pub use csv::{CsvRow, CsvTable, parse_number, read_csv_matrix, split_csv_line};
+pub use csv::{CsvRow, CsvTable, csv_matrix, parse_number, read_csv_matrix, split_csv_line};
 pub use error::ReadError;
 pub use format::{MatrixFormat, read_matrix};
 pub use matrix::Matrix;

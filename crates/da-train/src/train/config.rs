@@ -95,7 +95,7 @@ pub enum BandwidthRule {
 
 /// How images are standardised before they reach the network.
 ///
-/// In a configuration file: `normalization = "none"`, `normalization = "dataset"`, or
+/// In a configuration file: `normalization = "none"`, `"dataset"`, `"per-domain"`, or
 /// `normalization = { fixed = { mean = [0.5], std = [0.25] } }` (one value per channel).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -105,6 +105,12 @@ pub enum Normalization {
     /// Per-channel mean and standard deviation of the source and target training images
     /// (the target's pixels, never its labels); a run records them as [`Normalization::Fixed`].
     Dataset,
+    /// Each domain standardised per channel by the mean and standard deviation of its own
+    /// training images (the input-level analogue of AdaBN: first and second moments aligned
+    /// before the network; target pixels only, never labels). `eval` standardises a domain by
+    /// its own training split.
+    #[serde(rename = "per-domain")]
+    PerDomain,
     /// `(v - mean[c]) / std[c]` per channel `c`.
     Fixed {
         /// Mean per channel.
@@ -162,7 +168,7 @@ pub struct TrainConfig {
     pub source: String,
     /// Unlabelled target domain (its labels are used for evaluation only).
     pub target: String,
-    /// Directory of the built-in domains (default: the repository's `data/`).
+    /// Directory of the built-in domains (default: the copy of `data/` built into the program).
     pub data_dir: Option<PathBuf>,
     /// Side of the square images every domain is resampled to; `None`: the preset's
     /// [`Arch::default_side`].

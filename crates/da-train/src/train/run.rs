@@ -193,12 +193,13 @@ pub fn train<B: AutodiffBackend>(
             data.source_train.classes, data.target_test.classes
         )));
     }
-    let normalized = |d: &Dataset| prepare(d.clone(), config).map_err(TrainError::Data);
+    let normalized =
+        |d: &Dataset, domain: &Dataset| prepare(d.clone(), domain, config).map_err(TrainError::Data);
     let data = &RunData {
-        source_train: normalized(&data.source_train)?,
-        source_test: normalized(&data.source_test)?,
-        target_train: normalized(&data.target_train)?,
-        target_test: normalized(&data.target_test)?,
+        source_train: normalized(&data.source_train, &data.source_train)?,
+        source_test: normalized(&data.source_test, &data.source_train)?,
+        target_train: normalized(&data.target_train, &data.target_train)?,
+        target_test: normalized(&data.target_test, &data.target_train)?,
     };
     let score_set = data.target_train.subset(SCORE_IMAGES, config.seed ^ 0x5C0E);
     std::fs::create_dir_all(out).map_err(io_err(out))?;
@@ -512,19 +513,33 @@ fn resolve(config: &TrainConfig, data: &RunData) -> Result<TrainConfig, TrainErr
                 std: std.iter().map(|&s| (s as f32).max(1e-6)).collect(),
             }
         }
-        fixed @ Normalization::Fixed { .. } => fixed,
+        other @ (Normalization::Fixed { .. } | Normalization::PerDomain) => other,
     };
     Ok(config)
 }
 
 /// Images as a run with the resolved `config` sees them: converted to its channels (grey
-/// replicated, colour to luma) and normalised. What `eval` applies to new data.
-pub fn prepare(data: Dataset, config: &TrainConfig) -> Result<Dataset, String> {
-    let data = match config.channels {
-        Some(channels) => data.with_channels(channels)?,
-        None => data,
+/// replicated, colour to luma) and normalised. `domain_train` is the training split of the
+/// domain `data` comes from (its statistics are used by [`Normalization::PerDomain`] only).
+/// What `eval` applies to new data.
+pub fn prepare(
+    data: Dataset,
+    domain_train: &Dataset,
+    config: &TrainConfig,
+) -> Result<Dataset, String> {
+    let convert = |d: Dataset| match config.channels {
+        Some(channels) => d.with_channels(channels),
+        None => Ok(d),
     };
+    let data = convert(data)?;
     match &config.normalization {
+        Normalization::PerDomain => {
+            let reference = convert(domain_train.clone())?;
+            let (mean, std) = Dataset::channel_stats(&[&reference]);
+            let mean: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
+            let std: Vec<f32> = std.iter().map(|&s| (s as f32).max(1e-6)).collect();
+            Ok(data.normalized(&mean, &std))
+        }
         Normalization::Fixed { mean, std } => {
             if mean.len() != data.channels {
                 return Err(format!(
