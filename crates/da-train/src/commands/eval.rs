@@ -68,8 +68,12 @@ pub fn run(args: &EvalArgs) -> Result<(), CommandError> {
     let Header { config, model } = parts.header;
     let data_dir = args.data_dir.clone().or(config.data_dir.clone());
     let (train, test) =
-        DomainSource::parse(&args.data)?.load(data_dir.as_deref(), config.side())?;
-    let data = if args.train_split { train.clone() } else { test };
+        DomainSource::parse(&args.data)?.load(data_dir.as_deref(), config.side(), config.crop)?;
+    let data = if args.train_split {
+        train.clone()
+    } else {
+        test
+    };
     // A checkpoint from before channels and normalisation were recorded was trained on grey,
     // unnormalised images.
     let config = TrainConfig {
@@ -80,8 +84,8 @@ pub fn run(args: &EvalArgs) -> Result<(), CommandError> {
         },
         ..config
     };
-    let data =
-        prepare(data, &train, &config).map_err(|e| CommandError::Input(format!("{}: {e}", args.data)))?;
+    let data = prepare(data, &train, &config)
+        .map_err(|e| CommandError::Input(format!("{}: {e}", args.data)))?;
     if data.classes.len() != model.num_classes {
         return Err(CommandError::Input(format!(
             "{} has {} classes but the checkpoint's network predicts {}",

@@ -6,7 +6,7 @@ use clap::Args;
 use da_models::{Arch, MmdOn};
 
 use crate::backend::BackendKind;
-use crate::datasets::{Dataset, DomainSource};
+use crate::datasets::{Crop, Dataset, DomainSource};
 use crate::train::{
     BandwidthRule, LambdaSchedule, LrSchedule, Normalization, OptimizerKind, RunData, RunOptions,
     Score, Selection, Summary, TrainConfig, Transfer, train,
@@ -62,6 +62,10 @@ pub struct ConfigArgs {
     /// the digit networks, 32 for dtn, 128 for net_only).
     #[arg(long)]
     pub image_size: Option<usize>,
+    /// Framing of grey images (built-in digits, IDX, CSV) before resampling: ink (cropped to
+    /// the bounding box of their ink, so every digit set is framed alike) or none.
+    #[arg(long, value_enum)]
+    pub crop: Option<Crop>,
     /// Image channels: auto (3 when either domain has colour, grey replicated), 1 or 3.
     #[arg(long, value_parser = parse_channels)]
     pub channels: Option<ChannelsArg>,
@@ -232,6 +236,7 @@ impl ConfigArgs {
         set!(
             source,
             target,
+            crop,
             normalization,
             arch,
             dropout,
@@ -299,7 +304,7 @@ impl ConfigArgs {
 pub fn load_run_data(config: &TrainConfig, limit: Option<usize>) -> Result<RunData, CommandError> {
     let load = |spec: &str| -> Result<(Dataset, Dataset), CommandError> {
         let source = DomainSource::parse(spec)?;
-        Ok(source.load(config.data_dir.as_deref(), config.side())?)
+        Ok(source.load(config.data_dir.as_deref(), config.side(), config.crop)?)
     };
     let (source_train, source_test) = load(&config.source)?;
     let (target_train, target_test) = load(&config.target)?;

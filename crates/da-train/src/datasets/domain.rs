@@ -4,9 +4,10 @@ use std::path::{Path, PathBuf};
 
 use super::classes::index_labels;
 use super::colour_shift;
+use super::crop::Crop;
 use super::dataset::Dataset;
-use super::error::{DataError, malformed};
 use super::embedded::BuiltinFiles;
+use super::error::{DataError, malformed};
 use super::idx::{IdxArray, decode_idx, read_idx};
 use super::image_folder::read_image_folder;
 use super::labelled_csv::{CsvImages, parse_labelled_csv, read_labelled_csv};
@@ -122,6 +123,7 @@ impl DomainSource {
         &self,
         data_dir: Option<&Path>,
         side: usize,
+        crop: Crop,
     ) -> Result<(Dataset, Dataset), DataError> {
         let files = match data_dir {
             Some(dir) => BuiltinFiles::Dir(dir),
@@ -136,12 +138,13 @@ impl DomainSource {
                 &images,
                 &labels,
                 side,
+                crop,
             )
         };
         let csv = |name: &str, size, max_value| -> Result<Dataset, DataError> {
             let (path, bytes) = files.read(name)?;
             let table = parse_labelled_csv(&path, bytes.into_owned(), Some(size))?;
-            Ok(csv_dataset(table, max_value, side))
+            Ok(csv_dataset(table, max_value, side, crop))
         };
         match self {
             Self::Builtin(Builtin::Mnist) => Ok((
@@ -155,8 +158,9 @@ impl DomainSource {
                 )?,
             )),
             Self::Builtin(Builtin::MnistmSynth) => {
-                // Colourised at MNIST's own 28x28, then resampled like every other domain.
-                let (train, test) = Self::Builtin(Builtin::Mnist).load(data_dir, 28)?;
+                // Colourised at MNIST's own 28x28 (after the crop of the grey digits), then
+                // resampled like every other domain.
+                let (train, test) = Self::Builtin(Builtin::Mnist).load(data_dir, 28, crop)?;
                 let colour = |d: Dataset, stream| Dataset {
                     images: colour_shift::colourise(
                         &d.images,
@@ -191,7 +195,7 @@ impl DomainSource {
                 }
             }
             Self::Csv(path) => {
-                let all = csv_dataset(read_labelled_csv(path, None)?, 0.0, side);
+                let all = csv_dataset(read_labelled_csv(path, None)?, 0.0, side, crop);
                 Ok((all.clone(), all))
             }
             Self::Idx { images, labels } => {
@@ -201,6 +205,7 @@ impl DomainSource {
                     images,
                     labels,
                     side,
+                    crop,
                 )?;
                 Ok((all.clone(), all))
             }
@@ -215,7 +220,14 @@ fn resize_dataset(data: Dataset, side: usize) -> Dataset {
     }
     let mut images = Vec::with_capacity(data.len() * data.channels * side * side);
     for plane in data.images.chunks(data.height * data.width) {
-        push_image(&mut images, plane, data.height, data.width, side);
+        push_image(
+            &mut images,
+            plane,
+            data.height,
+            data.width,
+            side,
+            Crop::None,
+        );
     }
     Dataset {
         images,
@@ -225,9 +237,17 @@ fn resize_dataset(data: Dataset, side: usize) -> Dataset {
     }
 }
 
-/// Pads to a square, resamples to `side` and appends one grayscale image.
-fn push_image(out: &mut Vec<f32>, pixels: &[f32], height: usize, width: usize, side: usize) {
-    let (square, n) = pad_square(pixels, height, width);
+/// Crops, pads to a square, resamples to `side` and appends one grayscale image.
+fn push_image(
+    out: &mut Vec<f32>,
+    pixels: &[f32],
+    height: usize,
+    width: usize,
+    side: usize,
+    crop: Crop,
+) {
+    let (pixels, height, width) = crop.apply(pixels, height, width);
+    let (square, n) = pad_square(&pixels, height, width);
     out.extend(resize(&square, n, n, side, side));
 }
 
@@ -238,6 +258,7 @@ fn idx_dataset(
     images: &Path,
     labels: &Path,
     side: usize,
+    crop: Crop,
 ) -> Result<Dataset, DataError> {
     if img.dims[0] != lab.dims[0] {
         return Err(malformed(
@@ -254,7 +275,7 @@ fn idx_dataset(
     let mut out = Vec::with_capacity(img.dims[0] * side * side);
     for chunk in img.data.chunks(h * w) {
         let pixels: Vec<f32> = chunk.iter().map(|&v| f32::from(v) / 255.0).collect();
-        push_image(&mut out, &pixels, h, w, side);
+        push_image(&mut out, &pixels, h, w, side, crop);
     }
     let (classes, labels) = index_labels(lab.data.iter().map(|&l| u64::from(l)));
     Ok(Dataset {
@@ -269,7 +290,7 @@ fn idx_dataset(
 
 /// A CSV table's images at `side x side`; `max_value` 0 means: scale by the table's largest
 /// value.
-fn csv_dataset(table: CsvImages, max_value: f64, side: usize) -> Dataset {
+fn csv_dataset(table: CsvImages, max_value: f64, side: usize, crop: Crop) -> Dataset {
     let max = if max_value > 0.0 {
         max_value
     } else {
@@ -282,7 +303,7 @@ fn csv_dataset(table: CsvImages, max_value: f64, side: usize) -> Dataset {
             .iter()
             .map(|&v| (v / max).clamp(0.0, 1.0) as f32)
             .collect();
-        push_image(&mut out, &pixels, table.height, table.width, side);
+        push_image(&mut out, &pixels, table.height, table.width, side, crop);
     }
     let (classes, labels) = table.classes();
     Dataset {
@@ -349,7 +370,9 @@ mod tests {
             (Builtin::Mfeat, 1600, 400),
             (Builtin::Optdigits, 1438, 359),
         ] {
-            let (a, b) = DomainSource::Builtin(domain).load(None, 16).unwrap();
+            let (a, b) = DomainSource::Builtin(domain)
+                .load(None, 16, Crop::Ink)
+                .unwrap();
             assert_eq!((a.len(), b.len()), (train, test), "{domain:?}");
             assert_eq!(
                 a.classes,
@@ -396,18 +419,18 @@ mod tests {
     #[test]
     fn mnistm_synth_is_mnist_in_colour() {
         let (mnist_train, mnist_test) = DomainSource::Builtin(Builtin::Mnist)
-            .load(None, 28)
+            .load(None, 28, Crop::Ink)
             .unwrap();
         let spec = DomainSource::parse("MNISTM-synth").unwrap();
         assert_eq!(spec, DomainSource::Builtin(Builtin::MnistmSynth));
-        let (train, test) = spec.load(None, 32).unwrap();
+        let (train, test) = spec.load(None, 32, Crop::Ink).unwrap();
         assert_eq!((train.channels, train.height, train.width), (3, 32, 32));
         assert_eq!((train.len(), test.len()), (5000, 1000));
         assert_eq!(train.labels, mnist_train.labels);
         assert_eq!(test.labels, mnist_test.labels);
         assert!(train.images.iter().all(|v| (0.0..=1.0).contains(v)));
         // Loading again gives the same images (the generator is deterministic).
-        let (again, _) = spec.load(None, 32).unwrap();
+        let (again, _) = spec.load(None, 32, Crop::Ink).unwrap();
         assert_eq!(again.images, train.images);
         // The splits get different backgrounds: mean colour of the first images differ.
         let first = |d: &Dataset| d.images[..d.image_len()].to_vec();

@@ -60,7 +60,9 @@ impl BuiltinFiles<'_> {
                 ))
             }
             BuiltinFiles::Dir(dir) => {
-                let path = relative.split('/').fold(dir.to_path_buf(), |p, c| p.join(c));
+                let path = relative
+                    .split('/')
+                    .fold(dir.to_path_buf(), |p, c| p.join(c));
                 let bytes = std::fs::read(&path).map_err(|source| DataError::Io {
                     path: path.clone(),
                     source,

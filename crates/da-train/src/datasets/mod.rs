@@ -4,6 +4,7 @@
 pub mod augment;
 mod classes;
 pub mod colour_shift;
+mod crop;
 mod dataset;
 mod domain;
 mod embedded;
@@ -15,6 +16,7 @@ mod loader;
 mod resample;
 mod shuffle;
 
+pub use crop::{Crop, INK_THRESHOLD};
 pub use dataset::Dataset;
 pub use domain::{Builtin, DomainSource, TEST_FRACTION};
 pub use error::DataError;

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::datasets::Crop;
 use da_models::{Arch, MmdOn};
 use mmd_core::{Bandwidth, Estimator, Kernel, MmdError, MmdLoss, MmdLossConfig};
 use serde::{Deserialize, Serialize};
@@ -173,6 +174,8 @@ pub struct TrainConfig {
     /// Side of the square images every domain is resampled to; `None`: the preset's
     /// [`Arch::default_side`].
     pub image_size: Option<usize>,
+    /// Framing of grey images before resampling: cropped to their ink (default) or as stored.
+    pub crop: Crop,
     /// Image channels: 1 or 3; `None` (`"auto"` on the command line): 3 when either domain
     /// has colour, a grey domain then replicated to 3 channels, else 1.
     pub channels: Option<usize>,
@@ -245,6 +248,7 @@ impl Default for TrainConfig {
             target: "mfeat".into(),
             data_dir: None,
             image_size: None,
+            crop: Crop::Ink,
             channels: None,
             normalization: Normalization::Dataset,
             arch: Arch::Lenet,

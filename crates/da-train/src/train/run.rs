@@ -193,8 +193,9 @@ pub fn train<B: AutodiffBackend>(
             data.source_train.classes, data.target_test.classes
         )));
     }
-    let normalized =
-        |d: &Dataset, domain: &Dataset| prepare(d.clone(), domain, config).map_err(TrainError::Data);
+    let normalized = |d: &Dataset, domain: &Dataset| {
+        prepare(d.clone(), domain, config).map_err(TrainError::Data)
+    };
     let data = &RunData {
         source_train: normalized(&data.source_train, &data.source_train)?,
         source_test: normalized(&data.source_test, &data.source_train)?,
