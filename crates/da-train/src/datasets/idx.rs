@@ -28,7 +28,7 @@ pub fn read_idx(path: &Path, rank: usize) -> Result<IdxArray, DataError> {
 pub fn decode_idx(raw: &[u8], rank: usize, path: &Path) -> Result<IdxArray, DataError> {
     let bytes = if path.extension().is_some_and(|e| e == "gz") {
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&raw[..])
+        flate2::read::GzDecoder::new(raw)
             .read_to_end(&mut out)
             .map_err(|e| malformed(path, format!("not a valid gzip file: {e}")))?;
         std::borrow::Cow::Owned(out)
