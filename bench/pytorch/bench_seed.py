@@ -17,9 +17,10 @@ Cases (ids as in `cargo xtask bench --list`, backend `torch-cpu`):
   the (n+m) x (n+m) x d tensor), forward and backward;
 - `mmd/torch-matmul/{gaussian-biased,gaussian-unbiased}/...`: the same loss from one matrix
   product (||a||^2 + ||b||^2 - 2 a.b on centred rows, no cdist), as `mmd-core` computes it;
-- `cnn/torch/{lenet,net_only}-{source-only,mmd}/...`: one training step (forward, cross-entropy,
-  plus the seed's MMD on the bottleneck features of a target batch, backward, Adam 1e-3) of the
-  networks of `da-models` (LeNet digits 1x16x16, the seed's `Net_only` 3x128x128), source
+- `cnn/torch/{lenet,net_only,dann_digits}-{source-only,mmd}/...`: one training step (forward,
+  cross-entropy, plus the seed's MMD on the bottleneck features of a target batch, backward,
+  Adam 1e-3) of the networks of `da-models` (LeNet digits 1x16x16, the seed's `Net_only`
+  3x128x128, DANN's colour digits network 3x28x28), source
   batch 64 and target batch 32.
 
 Each case runs in its own Python process (peak memory from `resource.getrusage`, which includes
@@ -95,8 +96,8 @@ MMD_CASES = [
     ("torch-matmul", "gaussian-unbiased"),
 ]
 CNN_MODES = ["source-only", "mmd"]
-IMAGES = {"lenet": [1, 16, 16], "net_only": [3, 128, 128]}
-CLASSES = {"lenet": 10, "net_only": 5}
+IMAGES = {"lenet": [1, 16, 16], "net_only": [3, 128, 128], "dann_digits": [3, 28, 28]}
+CLASSES = {"lenet": 10, "net_only": 5, "dann_digits": 10}
 SOURCE_BATCH = 64
 TARGET_BATCH = 32
 
@@ -118,7 +119,7 @@ def name_list(text):
     unknown = [n for n in names if n not in IMAGES]
     if unknown:
         raise argparse.ArgumentTypeError(
-            f"unknown network(s) {', '.join(unknown)}; expected lenet, net_only"
+            f"unknown network(s) {', '.join(unknown)}; expected lenet, net_only, dann_digits"
         )
     return names
 
@@ -129,7 +130,7 @@ def parse_args(argv):
     )
     parser.add_argument("--sizes", type=int_list, default=[64, 256, 1024, 4096], help="n = m values")
     parser.add_argument("--dims", type=int_list, default=[14, 256, 2048], help="d values")
-    parser.add_argument("--networks", type=name_list, default=["lenet", "net_only"])
+    parser.add_argument("--networks", type=name_list, default=["lenet", "net_only", "dann_digits"])
     parser.add_argument("--samples", type=int, default=15, help="samples per MMD case")
     parser.add_argument("--cnn-samples", type=int, default=10, help="samples per CNN case")
     parser.add_argument("--warmup-iters", type=int, default=1)
@@ -363,12 +364,16 @@ def child(case, args):
 
         def __init__(self, network):
             super().__init__()
+            # (in, out, kernel, stride, padding) per block, batch-norm, flat width, bottleneck.
             if network == "lenet":
                 layers = [(1, 32, 5, 1, 2), (32, 64, 5, 1, 2)]
-                batch_norm = False
+                batch_norm, flat, width = False, 1024, 256
+            elif network == "dann_digits":
+                layers = [(3, 32, 5, 1, 0), (32, 48, 5, 1, 0)]
+                batch_norm, flat, width = False, 768, 100
             else:
                 layers = [(3, 32, 3, 2, 1), (32, 64, 3, 2, 1), (64, 64, 3, 1, 1)]
-                batch_norm = True
+                batch_norm, flat, width = True, 1024, 256
             blocks = []
             for cin, cout, kernel, stride, padding in layers:
                 blocks.append(nn.Conv2d(cin, cout, kernel, stride=stride, padding=padding))
@@ -376,8 +381,8 @@ def child(case, args):
                     blocks.append(nn.BatchNorm2d(cout))
                 blocks += [nn.ReLU(), nn.MaxPool2d(2)]
             self.extractor = nn.Sequential(*blocks)
-            self.bottleneck = nn.Linear(1024, 256)
-            self.classifier = nn.Linear(256, CLASSES[network])
+            self.bottleneck = nn.Linear(flat, width)
+            self.classifier = nn.Linear(width, CLASSES[network])
 
         def forward(self, images):
             features = F.relu(self.bottleneck(self.extractor(images).flatten(1)))

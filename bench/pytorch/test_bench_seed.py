@@ -17,12 +17,12 @@ class Arguments(unittest.TestCase):
         args = bench_seed.parse_args([])
         self.assertEqual(args.sizes, [64, 256, 1024, 4096])
         self.assertEqual(args.dims, [14, 256, 2048])
-        self.assertEqual(args.networks, ["lenet", "net_only"])
+        self.assertEqual(args.networks, ["lenet", "net_only", "dann_digits"])
         self.assertEqual((args.samples, args.cnn_samples), (15, 10))
 
     def test_the_arguments_xtask_passes(self):
         args = bench_seed.parse_args(
-            "--sizes 64,256 --dims 14,256 --networks lenet,net_only --samples 3 --cnn-samples 3 "
+            "--sizes 64,256 --dims 14,256 --networks lenet,net_only,dann_digits --samples 3 --cnn-samples 3 "
             "--warmup-iters 1 --warmup-ms 0 --budget-ms 2000 --timeout-s 120 "
             "--mem-cap-bytes 1073741824 --filter mmd/ --filter cnn/".split()
         )

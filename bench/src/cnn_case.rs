@@ -21,6 +21,10 @@ pub enum Network {
     /// The seed's `Net_only`: 3x128x128, 5 classes.
     #[value(name = "net_only")]
     NetOnly,
+    /// The colour digits network: DANN's MNIST -> MNIST-M extractor (`dann_digits`) on
+    /// 3x28x28, bottleneck 100, 10 classes.
+    #[value(name = "dann_digits")]
+    DannDigits,
 }
 
 impl Network {
@@ -29,6 +33,7 @@ impl Network {
         match self {
             Network::Lenet => DaNetConfig::lenet(),
             Network::NetOnly => DaNetConfig::net_only(),
+            Network::DannDigits => DaNetConfig::preset(Arch::DannDigits).with_in_channels(3),
         }
     }
 
@@ -37,6 +42,7 @@ impl Network {
         match self {
             Network::Lenet => Arch::Lenet.name(),
             Network::NetOnly => Arch::NetOnly.name(),
+            Network::DannDigits => Arch::DannDigits.name(),
         }
     }
 }

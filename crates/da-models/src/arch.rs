@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::conv_block::ConvBlockConfig;
 use crate::error::ModelError;
+use crate::residual_block::ResidualBlockConfig;
 
 /// Which convolutional feature extractor a [`DaNetConfig`](crate::DaNetConfig) builds.
 ///
@@ -24,6 +25,7 @@ use crate::error::ModelError;
 /// | `dtn` | 64 5/2/2, 128 5/2/2, 256 5/2/2 | yes | 32 (>= 1) | 512 | 32x32: 4096 |
 /// | `net_only` | 32 3/2/1 p2, 64 3/2/1 p2, 64 3/1/1 p2 | yes | 128 (>= 27) | 256 | 128x128: 1024 |
 /// | `wide` | 64 3/1/1 p2, 128 3/1/1 p2, 256 3/1/1 p2 | yes | 28 (>= 8) | 256 | 28x28: 2304 |
+/// | `resnet10` | 32 3/1/1 p2, then residual stages 32 /1, 64 /2, 128 /2, 256 /2, global average pool | yes | 64 (>= 2) | 256 | any size: 256 |
 ///
 /// The "input side" is [`default_side`](Arch::default_side), what a training run resamples its
 /// images to unless told otherwise, and the bottleneck is
@@ -60,6 +62,16 @@ pub enum Arch {
     /// A wider CNN for RGB or gray inputs: three 3x3 convolutions (64, 128 and 256 filters,
     /// padding 1), each followed by batch-norm, ReLU and a 2x2 max-pool.
     Wide,
+    /// A small ResNet for photos (Office-31-like folders) on a CPU: the ResNet-10 layout of
+    /// He et al., "Deep Residual Learning for Image Recognition" (CVPR 2016), that is ResNet-18
+    /// with one basic block per stage instead of two, at half its widths (32, 64, 128, 256
+    /// instead of 64-512). A 3x3 stem convolution (32 filters, batch-norm, ReLU, 2x2 max-pool)
+    /// replaces ResNet's 7x7 stride-2 stem and its pool, which suits 64x64 inputs (the stem
+    /// leaves 32x32, the stages 32, 16, 8, 4); each stage is a
+    /// [`ResidualBlock`](crate::ResidualBlock) (stride 2 from the second stage on, with a
+    /// projection shortcut), and a global average pool gives 256 features whatever the input
+    /// size, as in torchvision's `resnet18` (`avgpool`, then 512 features there).
+    Resnet10,
 }
 
 /// One block of a preset: (out channels, kernel, stride, padding, pool).
@@ -67,13 +79,14 @@ type Layer = (usize, usize, usize, usize, usize);
 
 impl Arch {
     /// Every architecture, in declaration order.
-    pub const ALL: [Arch; 6] = [
+    pub const ALL: [Arch; 7] = [
         Arch::Lenet,
         Arch::TllibLenet,
         Arch::DannDigits,
         Arch::Dtn,
         Arch::NetOnly,
         Arch::Wide,
+        Arch::Resnet10,
     ];
 
     /// The snake-case name used on command lines and in configuration files.
@@ -85,12 +98,14 @@ impl Arch {
             Arch::Dtn => "dtn",
             Arch::NetOnly => "net_only",
             Arch::Wide => "wide",
+            Arch::Resnet10 => "resnet10",
         }
     }
 
     /// The image side the network is made for: 28 for the digit networks of the literature
     /// (MNIST's size), 16 for the project's small `lenet` (the default, sized for a 2-core CPU),
-    /// 32 for the DTN (SVHN's), 128 for `net_only` (the seed's).
+    /// 32 for the DTN (SVHN's), 128 for `net_only` (the seed's), 64 for `resnet10` (photos at a
+    /// size a CPU trains in minutes).
     pub fn default_side(self) -> usize {
         match self {
             // Measured on the main job (MNIST -> MFEAT, 8 epochs, 2-core CPU): 16x16 runs in
@@ -99,6 +114,7 @@ impl Arch {
             Arch::TllibLenet | Arch::DannDigits | Arch::Wide => 28,
             Arch::Dtn => 32,
             Arch::NetOnly => 128,
+            Arch::Resnet10 => 64,
         }
     }
 
@@ -109,7 +125,7 @@ impl Arch {
             Arch::TllibLenet => 500,
             Arch::DannDigits => 100,
             Arch::Dtn => 512,
-            Arch::Lenet | Arch::NetOnly | Arch::Wide => 256,
+            Arch::Lenet | Arch::NetOnly | Arch::Wide | Arch::Resnet10 => 256,
         }
     }
 
@@ -130,7 +146,23 @@ impl Arch {
                 &[(64, 3, 1, 1, 2), (128, 3, 1, 1, 2), (256, 3, 1, 1, 2)],
                 true,
             ),
+            Arch::Resnet10 => (&[(32, 3, 1, 1, 2)], true),
         }
+    }
+
+    /// The residual stages after the plain blocks, as (out channels, stride); empty for the
+    /// networks without shortcuts.
+    fn stages(self) -> &'static [(usize, usize)] {
+        match self {
+            Arch::Resnet10 => &[(32, 1), (64, 2), (128, 2), (256, 2)],
+            _ => &[],
+        }
+    }
+
+    /// Whether the last map is averaged over its height and width (a global average pool)
+    /// instead of flattened, so that the feature width does not depend on the input size.
+    pub fn global_average_pool(self) -> bool {
+        self == Arch::Resnet10
     }
 
     /// The convolution blocks of this architecture for images with `in_channels` channels.
@@ -151,13 +183,33 @@ impl Arch {
             .collect()
     }
 
+    /// The residual blocks that follow [`blocks`](Self::blocks), for images with `in_channels`
+    /// channels; empty for the networks without shortcuts.
+    pub fn residual_blocks(self, in_channels: usize) -> Vec<ResidualBlockConfig> {
+        let mut channels = self
+            .blocks(in_channels)
+            .last()
+            .map_or(in_channels, |block| block.out_channels);
+        self.stages()
+            .iter()
+            .map(|&(out, stride)| {
+                let block = ResidualBlockConfig::new(channels, out).with_stride(stride);
+                channels = out;
+                block
+            })
+            .collect()
+    }
+
     /// The smallest input side that leaves every block's output non-empty.
     pub fn min_input_side(self) -> usize {
-        let blocks = self.blocks(1);
+        let (blocks, residual) = (self.blocks(1), self.residual_blocks(1));
         (1..)
             .find(|&side| {
                 let mut n = side;
                 blocks.iter().all(|block| {
+                    n = block.output_size(n, n).0;
+                    n > 0
+                }) && residual.iter().all(|block| {
                     n = block.output_size(n, n).0;
                     n > 0
                 })
@@ -184,7 +236,7 @@ impl FromStr for Arch {
             .ok_or_else(|| ModelError::UnknownName {
                 what: "architecture",
                 got: s.to_string(),
-                expected: "lenet, tllib_lenet, dann_digits, dtn, net_only, wide",
+                expected: "lenet, tllib_lenet, dann_digits, dtn, net_only, wide, resnet10",
             })
     }
 }
@@ -211,7 +263,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "unknown architecture `resnet`; expected one of: lenet, tllib_lenet, dann_digits, dtn, net_only, \
-             wide"
+             wide, resnet10"
         );
     }
 
@@ -227,6 +279,21 @@ mod tests {
     }
 
     #[test]
+    fn residual_stages_chain_their_channels() {
+        let stages = Arch::Resnet10.residual_blocks(3);
+        assert_eq!(stages.len(), 4);
+        assert_eq!(
+            stages[0].in_channels,
+            Arch::Resnet10.blocks(3)[0].out_channels
+        );
+        assert!(!stages[0].projects() && stages[1..].iter().all(|stage| stage.projects()));
+        for pair in stages.windows(2) {
+            assert_eq!(pair[0].out_channels, pair[1].in_channels);
+        }
+        assert!(Arch::Lenet.residual_blocks(1).is_empty());
+    }
+
+    #[test]
     fn smallest_inputs() {
         // lenet: 4 -> 2 -> 1; 3 -> 1 -> 0.
         assert_eq!(Arch::Lenet.min_input_side(), 4);
@@ -235,6 +302,8 @@ mod tests {
         assert_eq!(Arch::NetOnly.min_input_side(), 27);
         // wide: 8 -> 4 -> 2 -> 1; 7 -> 3 -> 1 -> 0.
         assert_eq!(Arch::Wide.min_input_side(), 8);
+        // resnet10: the stem's pool 2 -> 1, then stride-2 stages keep 1; 1 -> 0 at the pool.
+        assert_eq!(Arch::Resnet10.min_input_side(), 2);
         // tllib_lenet / dann_digits (conv 5 without padding, pool 2):
         // 16 -> 12 -> 6 -> 2 -> 1; 15 -> 11 -> 5 -> 1 -> 0.
         assert_eq!(Arch::TllibLenet.min_input_side(), 16);

@@ -91,6 +91,16 @@ impl ConvAlgorithm {
             return crate::host::conv2d(input, weight, bias, stride, padding);
         }
         match self {
+            // burn-wgpu 0.21's own convolution gives a wrong input gradient for a 1x1 kernel
+            // with a stride above 1 (the projection shortcut of a ResNet; measured against
+            // ndarray, a test on wgpu pins it): take every `stride`-th pixel first, then a 1x1
+            // convolution with stride 1, the same function on every backend.
+            ConvAlgorithm::Native if kernel_h == 1 && kernel_w == 1 && stride > 1 => conv2d(
+                subsample(input, stride, padding),
+                weight,
+                bias,
+                ConvOptions::new([1, 1], [0, 0], [1, 1], 1),
+            ),
             ConvAlgorithm::Native => conv2d(
                 input,
                 weight,
@@ -113,6 +123,25 @@ impl ConvAlgorithm {
         let available = false;
         self == ConvAlgorithm::Host && available
     }
+}
+
+/// The pixels `(stride i - padding, stride j - padding)` of `input` (zero outside it): what a
+/// 1x1 convolution with this stride and padding reads.
+fn subsample<B: Backend>(input: Tensor<B, 4>, stride: usize, padding: usize) -> Tensor<B, 4> {
+    let [batch, channels, height, width] = input.dims();
+    let out_h = (height + 2 * padding - 1) / stride + 1;
+    let out_w = (width + 2 * padding - 1) / stride + 1;
+    // Pad to `stride * out` rows and columns; the extra ones are never selected.
+    let (extra_h, extra_w) = (
+        stride * out_h - height - padding,
+        stride * out_w - width - padding,
+    );
+    input
+        .pad((padding, extra_w, padding, extra_h), PadMode::Constant(0.0))
+        .reshape([batch, channels, out_h, stride, out_w, stride])
+        .narrow(3, 0, 1)
+        .narrow(5, 0, 1)
+        .reshape([batch, channels, out_h, out_w])
 }
 
 /// See [`ConvAlgorithm::Im2col`]. Arguments already checked by [`ConvAlgorithm::conv2d`].
@@ -299,6 +328,10 @@ mod tests {
         agree(3, 2, 3, [9, 10], 3, 1, 1); // wide
         agree(1, 2, 2, [7, 6], 3, 3, 0); // stride 3, no padding
         agree(2, 2, 3, [5, 5], 4, 2, 2); // even kernel, padding larger than needed
+        // 1x1 with a stride: the ResNet projection shortcut, computed by `Native` as a
+        // subsample and a stride-1 convolution (see `conv2d`).
+        agree(2, 3, 4, [9, 8], 1, 2, 0);
+        agree(2, 2, 3, [7, 7], 1, 3, 1);
     }
 
     #[test]

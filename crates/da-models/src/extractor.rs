@@ -8,6 +8,7 @@ use crate::arch::Arch;
 use crate::conv_algorithm::ConvAlgorithm;
 use crate::conv_block::ConvBlock;
 use crate::error::ModelError;
+use crate::residual_block::ResidualBlock;
 
 /// Configuration of a [`FeatureExtractor`]: the preset [`Arch`] and the input image size.
 ///
@@ -65,6 +66,14 @@ impl FeatureExtractorConfig {
                 });
             }
         }
+        // The residual stages never empty a non-empty map (3x3 convolutions with padding 1).
+        for block in self.arch.residual_blocks(self.in_channels) {
+            (h, w) = block.output_size(h, w);
+            channels = block.out_channels;
+        }
+        if self.arch.global_average_pool() {
+            (h, w) = (1, 1);
+        }
         Ok([channels, h, w])
     }
 
@@ -91,8 +100,16 @@ impl FeatureExtractorConfig {
             .iter()
             .map(|block| block.clone().with_algorithm(self.conv).init(device))
             .collect();
+        let residual = self
+            .arch
+            .residual_blocks(self.in_channels)
+            .iter()
+            .map(|block| block.clone().with_algorithm(self.conv).init(device))
+            .collect();
         Ok(FeatureExtractor {
             blocks,
+            residual,
+            global_average_pool: self.arch.global_average_pool(),
             in_channels: self.in_channels,
             height: self.height,
             width: self.width,
@@ -109,11 +126,15 @@ impl FeatureExtractorConfig {
     }
 }
 
-/// A stack of [`ConvBlock`]s followed by a flatten, built by [`FeatureExtractorConfig`].
+/// A stack of [`ConvBlock`]s, then [`ResidualBlock`]s (for the ResNet preset), followed by a
+/// flatten or a global average pool, built by [`FeatureExtractorConfig`].
 #[derive(Module, Debug)]
 pub struct FeatureExtractor<B: Backend> {
     /// The convolution blocks, applied in order.
     pub blocks: Vec<ConvBlock<B>>,
+    /// The residual blocks applied after the convolution blocks (empty for the plain presets).
+    pub residual: Vec<ResidualBlock<B>>,
+    global_average_pool: bool,
     in_channels: usize,
     height: usize,
     width: usize,
@@ -131,7 +152,7 @@ impl<B: Backend> FeatureExtractor<B> {
         [self.in_channels, self.height, self.width]
     }
 
-    /// The last block's output map, before flattening.
+    /// The last block's output map, before flattening (`1 x 1` after a global average pool).
     ///
     /// # Shapes
     /// - `images`: `[batch_size, in_channels, height, width]`
@@ -149,7 +170,13 @@ impl<B: Backend> FeatureExtractor<B> {
             self.width,
             images.dims()
         );
-        self.blocks.iter().fold(images, |x, block| block.forward(x))
+        let x = self.blocks.iter().fold(images, |x, block| block.forward(x));
+        let x = self.residual.iter().fold(x, |x, block| block.forward(x));
+        if self.global_average_pool {
+            x.mean_dim(2).mean_dim(3)
+        } else {
+            x
+        }
     }
 
     /// The flattened features (row-major over channels, height, width, like PyTorch's
@@ -206,6 +233,20 @@ mod tests {
         assert_eq!(flat_width(Arch::NetOnly, 3, 128, 128), 1024);
         // 64 -> 32 -> 16 -> 8 -> 4 -> 4 -> 2 by 96 -> 48 -> 24 -> 12 -> 6 -> 6 -> 3.
         assert_eq!(flat_width(Arch::NetOnly, 1, 64, 96), 64 * 2 * 3);
+    }
+
+    #[test]
+    fn resnet10_width_does_not_depend_on_the_size() {
+        // 64 -> stem pool 32 -> 32, 16, 8, 4 -> global pool: 256 whatever the input.
+        assert_eq!(flat_width(Arch::Resnet10, 3, 64, 64), 256);
+        assert_eq!(flat_width(Arch::Resnet10, 1, 28, 28), 256);
+        assert_eq!(flat_width(Arch::Resnet10, 3, 2, 3), 256);
+        let config = FeatureExtractorConfig::new()
+            .with_arch(Arch::Resnet10)
+            .with_in_channels(3)
+            .with_height(64)
+            .with_width(48);
+        assert_eq!(config.output_shape(), Ok([256, 1, 1]));
     }
 
     #[test]

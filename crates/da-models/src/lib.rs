@@ -1,8 +1,8 @@
 //! CNN feature extractors, bottlenecks and classifiers for domain adaptation, as
 //! [Burn](https://burn.dev) modules generic over the backend.
 //!
-//! [`DaNet`] chains a convolutional [`FeatureExtractor`] (preset [`Arch`]: a LeNet-style digits
-//! network, the seed blog post's `Net_only`, or a wider CNN), a [`Bottleneck`] and a
+//! [`DaNet`] chains a convolutional [`FeatureExtractor`] (preset [`Arch`]: the digit networks of
+//! the literature, the seed blog post's `Net_only`, a wider CNN or a small ResNet for photos), a [`Bottleneck`] and a
 //! [`Classifier`]. Its forward pass returns both the bottleneck features and the logits
 //! ([`DaOutput`]), so that a training loop can take the MMD on either ([`MmdOn`]).
 //!
@@ -47,6 +47,7 @@ mod host;
 mod mmd_on;
 mod net;
 mod output;
+mod residual_block;
 
 pub use arch::Arch;
 pub use bottleneck::{Bottleneck, BottleneckConfig};
@@ -59,3 +60,4 @@ pub use extractor::{FeatureExtractor, FeatureExtractorConfig};
 pub use mmd_on::MmdOn;
 pub use net::{DaNet, DaNetConfig};
 pub use output::DaOutput;
+pub use residual_block::{ResidualBlock, ResidualBlockConfig, Shortcut};

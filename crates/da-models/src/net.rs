@@ -78,7 +78,8 @@ impl DaNetConfig {
     /// with 5 classes; for the networks of the literature ([`Arch::TllibLenet`],
     /// [`Arch::DannDigits`], [`Arch::Dtn`]) their source's input side
     /// ([`Arch::default_side`]: 1x28x28 or 1x32x32), 10 classes and bottleneck
-    /// ([`Arch::default_bottleneck`]). The others use a 256-wide bottleneck; none has dropout.
+    /// ([`Arch::default_bottleneck`]); for [`Arch::Resnet10`] 3x64x64 photos with 10 classes.
+    /// The others use a 256-wide bottleneck; none has dropout.
     pub fn preset(arch: Arch) -> Self {
         let config = Self::new().with_arch(arch);
         match arch {
@@ -92,6 +93,10 @@ impl DaNetConfig {
                 .with_height(arch.default_side())
                 .with_width(arch.default_side())
                 .with_bottleneck(arch.default_bottleneck()),
+            Arch::Resnet10 => config
+                .with_in_channels(3)
+                .with_height(arch.default_side())
+                .with_width(arch.default_side()),
         }
     }
 

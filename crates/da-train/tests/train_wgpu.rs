@@ -207,3 +207,142 @@ fn every_method_trains_checkpoints_and_evaluates_on_wgpu() {
         "{eval} vs {summary:?}"
     );
 }
+
+/// The features, logits and their gradients with respect to the images and the first
+/// convolution's weights of the network `config` on two images, from the weights in `record`.
+fn preset_forward_backward<B: AutodiffBackend>(
+    config: &da_models::DaNetConfig,
+    record: &[u8],
+    device: &B::Device,
+) -> Vec<Vec<f32>> {
+    let record = BinBytesRecorder::<FullPrecisionSettings>::default()
+        .load(record.to_vec(), device)
+        .unwrap();
+    let model = config.init::<B>(device).load_record(record);
+    let shape = [2, config.in_channels, config.height, config.width];
+    let images = Tensor::<B, 4>::from_data(
+        TensorData::new(values(shape.iter().product(), 5), shape),
+        device,
+    )
+    .require_grad();
+    let output = model.forward(images.clone());
+    let classes = output.logits.dims()[1];
+    let weights = Tensor::<B, 2>::from_data(
+        TensorData::new(values(2 * classes, 6), [2, classes]),
+        device,
+    );
+    let objective =
+        (output.logits.clone() * weights).sum() + output.features.clone().powf_scalar(2.0).mean();
+    let grads = objective.backward();
+    let first_conv = &model.extractor.blocks[0].conv.weight;
+    vec![
+        to_vec(output.features),
+        to_vec(output.logits),
+        to_vec(images.grad(&grads).unwrap()),
+        to_vec(first_conv.grad(&grads).unwrap()),
+    ]
+}
+
+/// Every architecture preset, with colour input: the same shapes, values and gradients on wgpu
+/// (the backend's own convolution, what GPU users run) as on ndarray (the host kernels), from
+/// the same weights, at a small size.
+#[test]
+fn every_preset_matches_ndarray_on_wgpu() {
+    use da_models::{Arch, ConvAlgorithm, DaNetConfig};
+    let device = wgpu_device();
+    let mut failures = Vec::new();
+    for arch in Arch::ALL {
+        // The preset's own side up to 32: large enough that the last batch-norm of every
+        // preset normalises several values per channel (with a 1x1 map and two images its
+        // gradient is ill-conditioned, and rounding alone separates the backends).
+        let side = arch.default_side().clamp(arch.min_input_side().max(16), 32);
+        let config = DaNetConfig::preset(arch)
+            .with_in_channels(3)
+            .with_height(side)
+            .with_width(side)
+            .with_num_classes(4)
+            .with_bottleneck(8);
+        let record = BinBytesRecorder::<FullPrecisionSettings>::default()
+            .record(
+                config
+                    .init::<NdarrayTrain>(&Default::default())
+                    .into_record(),
+                (),
+            )
+            .unwrap();
+        let cpu = preset_forward_backward::<NdarrayTrain>(
+            &config.clone().with_conv(ConvAlgorithm::Host),
+            &record,
+            &Default::default(),
+        );
+        let gpu = preset_forward_backward::<WgpuTrain>(
+            &config.clone().with_conv(ConvAlgorithm::Native),
+            &record,
+            &device,
+        );
+        assert_eq!(cpu[0].len(), 2 * 8, "{arch}: features");
+        assert_eq!(cpu[1].len(), 2 * 4, "{arch}: logits");
+        for ((name, a), b) in ["features", "logits", "d/d images", "d/d first conv"]
+            .iter()
+            .zip(&cpu)
+            .zip(&gpu)
+        {
+            assert_eq!(a.len(), b.len(), "{arch}: {name}");
+            let scale = a.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-3);
+            let worst = a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+            if worst.is_nan() || worst > 1e-3 * scale {
+                failures.push(format!(
+                    "{arch}: {name}: largest difference {worst:.3e} (scale {scale:.3e})"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A 1x1 convolution with stride 2 (a ResNet's projection shortcut) through
+/// `ConvAlgorithm::Native` on wgpu: the same values and gradients as ndarray. burn-wgpu 0.21's
+/// own convolution gets the input gradient of this case wrong (largest difference 0.82 here),
+/// which `ConvAlgorithm::conv2d` works around.
+#[test]
+fn strided_1x1_convolution_matches_ndarray_on_wgpu() {
+    use da_models::ConvAlgorithm;
+    fn run<B: AutodiffBackend>(algorithm: ConvAlgorithm, device: &B::Device) -> Vec<Vec<f32>> {
+        let (channels, filters, side) = (4, 6, 9);
+        let input = Tensor::<B, 4>::from_data(
+            TensorData::new(
+                values(2 * channels * side * side, 1),
+                [2, channels, side, side],
+            ),
+            device,
+        )
+        .require_grad();
+        let weight = Tensor::<B, 4>::from_data(
+            TensorData::new(values(filters * channels, 2), [filters, channels, 1, 1]),
+            device,
+        )
+        .require_grad();
+        let output = algorithm.conv2d(input.clone(), weight.clone(), None, 2, 0);
+        let dims = output.dims();
+        let upstream = Tensor::<B, 4>::from_data(
+            TensorData::new(values(dims.iter().product(), 4), dims),
+            device,
+        );
+        let grads = (output.clone() * upstream).sum().backward();
+        vec![
+            to_vec(output),
+            to_vec(input.grad(&grads).unwrap()),
+            to_vec(weight.grad(&grads).unwrap()),
+        ]
+    }
+    let cpu = run::<NdarrayTrain>(ConvAlgorithm::Im2col, &Default::default());
+    let gpu = run::<WgpuTrain>(ConvAlgorithm::Native, &wgpu_device());
+    for ((name, a), b) in ["output", "d/d input", "d/d weight"]
+        .iter()
+        .zip(&cpu)
+        .zip(&gpu)
+    {
+        let worst = a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+        assert!(worst < 1e-4, "{name}: largest difference {worst:.3e}");
+    }
+}

@@ -261,7 +261,7 @@ pub struct Grid {
     pub sizes: Vec<usize>,
     /// `d` values of the MMD cases.
     pub dims: Vec<usize>,
-    /// CNN presets (`lenet`, `net_only`).
+    /// CNN presets (`lenet`, `net_only`, `dann_digits`).
     pub networks: Vec<String>,
 }
 
@@ -307,21 +307,21 @@ pub const CNN_MODES: [&str; 2] = ["source-only", "mmd"];
 pub const CNN_IMPLEMENTATIONS: [&str; 2] = ["ours", "ours-im2col"];
 
 impl Grid {
-    /// `--quick`: n = m in {64, 256}, d in {14, 256}, both networks.
+    /// `--quick`: n = m in {64, 256}, d in {14, 256}, every network.
     pub fn quick() -> Self {
         Grid {
             sizes: vec![64, 256],
             dims: vec![14, 256],
-            networks: vec!["lenet".into(), "net_only".into()],
+            networks: vec!["lenet".into(), "net_only".into(), "dann_digits".into()],
         }
     }
 
-    /// The full grid: n = m in {64, 256, 1024, 4096}, d in {14, 256, 2048}, both networks.
+    /// The full grid: n = m in {64, 256, 1024, 4096}, d in {14, 256, 2048}, every network.
     pub fn full() -> Self {
         Grid {
             sizes: vec![64, 256, 1024, 4096],
             dims: vec![14, 256, 2048],
-            networks: vec!["lenet".into(), "net_only".into()],
+            networks: vec!["lenet".into(), "net_only".into(), "dann_digits".into()],
         }
     }
 
@@ -369,10 +369,10 @@ impl Grid {
             }
         }
         for network in &self.networks {
-            let image = if network == "net_only" {
-                [3, 128, 128]
-            } else {
-                [1, 16, 16]
+            let image = match network.as_str() {
+                "net_only" => [3, 128, 128],
+                "dann_digits" => [3, 28, 28],
+                _ => [1, 16, 16],
             };
             for mode in CNN_MODES {
                 let target_batch = if mode == "mmd" { 32 } else { 0 };
@@ -461,8 +461,8 @@ mod tests {
     fn full_grid_has_every_case_once() {
         let cases = Grid::full().cases("ndarray");
         // burn's and the host exp; 4 losses + 2 tensor-path + 2 exp-per-kernel + forward +
-        // naive, 4 sizes x 3 widths; 2 networks x 2 modes x (host kernels, im2col).
-        assert_eq!(cases.len(), 2 + 10 * 12 + 8);
+        // naive, 4 sizes x 3 widths; 3 networks x 2 modes x (host kernels, im2col).
+        assert_eq!(cases.len(), 2 + 10 * 12 + 12);
         assert_eq!(cases[0].id(), "exp/burn/exp/ndarray/elements=4194304");
         assert_eq!(cases[1].id(), "exp/host/exp/ndarray/elements=4194304");
         // No host kernel on wgpu: burn's exp only.

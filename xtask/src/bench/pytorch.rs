@@ -125,7 +125,7 @@ mod tests {
         .join(" ");
         assert_eq!(
             args,
-            "--sizes 64,256 --dims 14,256 --networks lenet,net_only --samples 3 --cnn-samples 3 \
+            "--sizes 64,256 --dims 14,256 --networks lenet,net_only,dann_digits --samples 3 --cnn-samples 3 \
              --warmup-iters 1 --warmup-ms 0 --budget-ms 2000 --timeout-s 120 \
              --mem-cap-bytes 1073741824 --filter mmd/ --filter cnn/"
         );

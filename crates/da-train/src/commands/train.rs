@@ -59,7 +59,7 @@ pub struct ConfigArgs {
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Side of the square images every domain is resampled to (default: the preset's, 28 for
-    /// the digit networks, 32 for dtn, 128 for net_only).
+    /// the digit networks, 32 for dtn, 64 for resnet10, 128 for net_only).
     #[arg(long)]
     pub image_size: Option<usize>,
     /// Framing of grey images (built-in digits, IDX, CSV) before resampling: ink (cropped to
@@ -75,7 +75,7 @@ pub struct ConfigArgs {
     /// (`0.5,0.5,0.5/0.25,0.25,0.25`).
     #[arg(long, value_parser = parse_normalization)]
     pub normalization: Option<Normalization>,
-    /// Network preset: lenet, tllib_lenet, dann_digits, dtn, net_only, wide.
+    /// Network preset: lenet, tllib_lenet, dann_digits, dtn, net_only, wide, resnet10.
     #[arg(long, value_parser = parse_arch)]
     pub arch: Option<Arch>,
     /// Bottleneck (feature) width (default: the preset's).

@@ -181,7 +181,8 @@ pub struct TrainConfig {
     pub channels: Option<usize>,
     /// Per-channel standardisation of the images.
     pub normalization: Normalization,
-    /// Network preset: `lenet`, `tllib_lenet`, `dann_digits`, `dtn`, `net_only` or `wide`.
+    /// Network preset: `lenet`, `tllib_lenet`, `dann_digits`, `dtn`, `net_only`, `wide` or
+    /// `resnet10`.
     pub arch: Arch,
     /// Width of the bottleneck features; `None`: the preset's [`Arch::default_bottleneck`].
     pub bottleneck: Option<usize>,
