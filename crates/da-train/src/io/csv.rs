@@ -211,8 +211,10 @@ pub fn parse_number(
 
 /// Reads a CSV file of numbers into a [`Matrix`], one row per data line.
 ///
-/// See the [module documentation](self) for the format. The header, when there is one, becomes
-/// [`Matrix::header`].
+/// The format: one row per line, fields separated by commas, whitespace around a field ignored,
+/// no quoting; the first non-blank line is a header when one of its fields is a non-empty
+/// non-number, and every row has the same number of fields. The header, when there is one,
+/// becomes [`Matrix::header`].
 ///
 /// # Errors
 /// Those of [`CsvTable::read`], and [`ReadError::NotANumber`] / [`ReadError::NotFinite`] for the
