@@ -55,6 +55,16 @@ const CHUNK_ELEMENTS: usize = 1 << 22;
 /// // Of the 252 ways to split the 10 points in two, only this one and its mirror image are as
 /// // extreme: the exact p-value is 2 / 252.
 /// assert!(result.p_value < 0.05);
+/// // The permutation distribution: one statistic per relabelling, in the order drawn. Those
+/// // that reach the observed statistic are the draws of the same two groups (equal up to
+/// // round-off); every other split is far below.
+/// assert_eq!(result.null_statistics.len(), 500);
+/// let extreme = result
+///     .null_statistics
+///     .iter()
+///     .filter(|&&value| value > 0.9 * result.statistic)
+///     .count();
+/// assert_eq!(result.p_value, (1 + extreme) as f64 / 501.0);
 /// ```
 #[derive(Config, Debug)]
 pub struct MmdTestConfig {
@@ -114,7 +124,9 @@ impl MmdTestConfig {
 }
 
 /// What [`MmdTest::run`] found.
-#[derive(Debug, Clone, Copy, PartialEq)]
+///
+/// Not `Copy`: it carries the permutation distribution ([`MmdTestResult::null_statistics`]).
+#[derive(Debug, Clone, PartialEq)]
 pub struct MmdTestResult {
     /// The squared MMD of the observed split: the value of [`crate::MmdLoss::forward`] with the
     /// same options (up to round-off).
@@ -126,6 +138,12 @@ pub struct MmdTestResult {
     pub p_value: f64,
     /// The number of random relabellings used.
     pub permutations: usize,
+    /// The statistic of each random relabelling, in the order the relabellings were drawn
+    /// (`permutations` values, computed exactly as [`MmdTestResult::statistic`]): a sample of the
+    /// statistic's distribution under the null hypothesis, e.g. for a histogram. `p_value` is the
+    /// fraction of these at or above `statistic` (within the round-off tolerance), with the
+    /// observed split counted once in numerator and denominator.
+    pub null_statistics: Vec<f64>,
 }
 
 /// The permutation two-sample test on the squared MMD. Build it with [`MmdTestConfig`].
@@ -250,12 +268,13 @@ impl MmdTest {
         }
 
         let total = sums[0].0;
-        let statistics: Vec<f64> = sums[1..]
+        let mut statistics: Vec<f64> = sums[1..]
             .iter()
             .map(|&(ss, sum, diag_s)| self.statistic(n, m, total, trace, ss, sum, diag_s))
             .collect();
+        let null_statistics = statistics.split_off(1);
         let observed = statistics[0];
-        let extreme = statistics[1..]
+        let extreme = null_statistics
             .iter()
             .filter(|&&value| value >= observed - tolerance)
             .count();
@@ -263,6 +282,7 @@ impl MmdTest {
             statistic: observed,
             p_value: (1 + extreme) as f64 / (1 + self.permutations) as f64,
             permutations: self.permutations,
+            null_statistics,
         })
     }
 

@@ -180,6 +180,17 @@ fn p_value_matches_the_exact_permutation_distribution() {
         .run(source, target)
         .unwrap();
     assert_close(result.statistic, observed, 1e-12);
+    // Every permuted statistic is that of one of the 70 splits.
+    let split_values: Vec<f64> = splits.iter().map(|set| split_statistic(set)).collect();
+    assert_eq!(result.null_statistics.len(), permutations);
+    for &value in &result.null_statistics {
+        assert!(
+            split_values
+                .iter()
+                .any(|&exact| (value - exact).abs() <= 1e-12),
+            "{value} is not the statistic of any split"
+        );
+    }
     let sd = (exact * (1.0 - exact) / permutations as f64).sqrt();
     assert!(
         (result.p_value - exact).abs() <= 4.0 * sd + 1.0 / permutations as f64,
@@ -246,7 +257,78 @@ fn a_clear_mean_shift_is_significant() {
             .unwrap();
         assert!(result.p_value < 0.01, "{config:?}: {result:?}");
         assert_eq!(result.p_value, 1.0 / 501.0, "no permutation is as extreme");
+        assert!(
+            result
+                .null_statistics
+                .iter()
+                .all(|&value| value < result.statistic),
+            "{config:?}: the observed statistic exceeds every permuted one"
+        );
     }
+}
+
+#[test]
+fn null_statistics_give_the_p_value() {
+    // n != m, so no relabelling reproduces the observed split exactly: no ties within round-off.
+    let (source, target) = (normal(14, 3, 61, 0.0), normal(11, 3, 62, 0.4));
+    for config in [
+        MmdLossConfig::new(),
+        MmdLossConfig::new()
+            .with_estimator(Estimator::Unbiased)
+            .with_bandwidth(Bandwidth::Median),
+        MmdLossConfig::new().with_kernel(Kernel::Linear),
+    ] {
+        for permutations in [1, 7, 400] {
+            let result = MmdTestConfig::new()
+                .with_loss(config.clone())
+                .with_permutations(permutations)
+                .with_seed(9)
+                .init()
+                .run(source.clone(), target.clone())
+                .unwrap();
+            assert_eq!(result.permutations, permutations);
+            assert_eq!(result.null_statistics.len(), permutations, "{config:?}");
+            assert!(result.null_statistics.iter().all(|v| v.is_finite()));
+            let extreme = result
+                .null_statistics
+                .iter()
+                .filter(|&&value| value >= result.statistic - 1e-10)
+                .count();
+            assert_eq!(
+                result.p_value,
+                (1 + extreme) as f64 / (1 + permutations) as f64,
+                "{config:?}, {permutations} permutations"
+            );
+        }
+    }
+}
+
+#[test]
+fn null_statistics_are_drawn_in_order_from_the_seed() {
+    let (source, target) = (normal(12, 2, 71, 0.0), normal(9, 2, 72, 0.2));
+    let run = |seed: u64, permutations: usize| {
+        MmdTestConfig::new()
+            .with_permutations(permutations)
+            .with_seed(seed)
+            .init()
+            .run(source.clone(), target.clone())
+            .unwrap()
+            .null_statistics
+    };
+    let first = run(4, 200);
+    assert_eq!(
+        first,
+        run(4, 200),
+        "same seed, same permutation distribution"
+    );
+    assert_ne!(first, run(5, 200), "another seed, other relabellings");
+    // In the order drawn: fewer permutations from the same seed are a prefix.
+    assert_eq!(run(4, 50)[..], first[..50]);
+    let distinct = first
+        .iter()
+        .filter(|&&value| (value - first[0]).abs() > 1e-12)
+        .count();
+    assert!(distinct > 0, "relabellings differ: {first:?}");
 }
 
 #[test]
@@ -302,6 +384,9 @@ fn blocked_and_whole_kernel_matrix_agree() {
                 "{config:?}, {block_rows} rows"
             );
             assert_close(blocked.statistic, whole.statistic, 1e-13);
+            for (b, w) in blocked.null_statistics.iter().zip(&whole.null_statistics) {
+                assert_close(*b, *w, 1e-13);
+            }
         }
     }
 }
