@@ -126,7 +126,7 @@ class Script(unittest.TestCase):
     def test_list_needs_no_torch(self):
         out = subprocess.run([sys.executable, SCRIPT, "--list", "--sizes", "64", "--dims", "14"],
                              capture_output=True, text=True, check=True)
-        self.assertEqual(len(out.stdout.splitlines()), 4 + 4)
+        self.assertEqual(len(out.stdout.splitlines()), 4 + 6)  # 3 networks x 2 modes
 
     def test_without_torch_the_script_says_how_to_install_it(self):
         if bench_seed.torch_available():

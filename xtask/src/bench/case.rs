@@ -487,7 +487,7 @@ mod tests {
         assert_eq!(naive.len(), 2 + 4, "the exp cases come along");
         assert!(naive[..2].iter().all(|c| c.group == "exp"));
         assert!(naive[2..].iter().all(|c| c.implementation == "naive"));
-        assert_eq!(select(cases.clone(), &["cnn/".into()]).len(), 8);
+        assert_eq!(select(cases.clone(), &["cnn/".into()]).len(), 12);
         assert_eq!(
             select(cases.clone(), &["/linear".into()]).len(),
             8,
@@ -496,7 +496,7 @@ mod tests {
         assert_eq!(select(cases.clone(), &["exp/".into()]).len(), 2);
         assert_eq!(
             select(cases.clone(), &["/naive/".into(), "cnn/".into()]).len(),
-            2 + 4 + 8,
+            2 + 4 + 12,
             "either part"
         );
         assert_eq!(select(cases.clone(), &[]).len(), cases.len());
