@@ -1,7 +1,7 @@
 //! Model selection without target labels and colour runs, end to end on ndarray: `--select
 //! best-score` keeps the epoch with the best unsupervised score (and `eval` on the run uses
 //! it, with the recorded normalisation), and a grey source with a colourised target trains in
-//! colour to above chance.
+//! colour to above chance (with the colour augmentation that `auto` turns on for it).
 
 mod common;
 
@@ -10,6 +10,7 @@ use std::path::Path;
 use common::{CLASSES, SIDE, config, data, domain, eval_json, out_dir, write_csv};
 use da_train::backend::NdarrayTrain;
 use da_train::datasets::Dataset;
+use da_train::datasets::augment::ColourAugment;
 use da_train::datasets::colour_shift::{SEED, colourise};
 use da_train::train::{
     BEST_CHECKPOINT, Normalization, RunData, RunOptions, Selection, Summary, TrainConfig, train,
@@ -77,6 +78,8 @@ fn best_score_selection_keeps_the_best_scoring_epoch_and_eval_uses_it() {
         }
         other => panic!("normalisation not recorded: {other:?}"),
     }
+    // Grey to grey: `auto` leaves the colour augmentation off.
+    assert_eq!(recorded.augment_colour, ColourAugment::Off);
     // eval on the run directory evaluates the selected network with the same normalisation:
     // the target test set scores what the run reported for the selected epoch.
     let target = out.join("target_test.csv");
@@ -110,10 +113,12 @@ fn a_grey_source_and_a_colour_target_train_in_colour_above_chance() {
         // hinge on two or three images.
         target_test: colour(domain(120, 0.15, 4), 1),
     };
-    let summary = run(&config(8), &data, &out);
+    let summary = run(&config(20), &data, &out);
     let recorded: TrainConfig =
         serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
     assert_eq!(recorded.channels, Some(3));
+    // Grey source, colour target: `auto` turned the colour augmentation on.
+    assert_eq!(recorded.augment_colour, ColourAugment::On);
     match &recorded.normalization {
         Normalization::Fixed { mean, .. } => assert_eq!(mean.len(), 3),
         other => panic!("normalisation not recorded: {other:?}"),

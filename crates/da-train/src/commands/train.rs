@@ -6,6 +6,7 @@ use clap::Args;
 use da_models::{Arch, MmdOn};
 
 use crate::backend::BackendKind;
+use crate::datasets::augment::ColourAugment;
 use crate::datasets::{Crop, Dataset, DomainSource};
 use crate::train::{
     BandwidthRule, LambdaSchedule, LrSchedule, Normalization, OptimizerKind, RunData, RunOptions,
@@ -147,6 +148,10 @@ pub struct ConfigArgs {
     /// Random translation of training images by up to this many pixels (0: off).
     #[arg(long)]
     pub augment_shift: Option<usize>,
+    /// Random per-channel polarity, contrast and brightness of the source training images:
+    /// auto (on for a grey source with a colour target), on or off.
+    #[arg(long, value_enum)]
+    pub augment_colour: Option<ColourAugment>,
     /// Unsupervised score computed every epoch on the target training images.
     #[arg(long, value_enum)]
     pub score: Option<Score>,
@@ -259,6 +264,7 @@ impl ConfigArgs {
             weight_decay,
             epochs,
             augment_shift,
+            augment_colour,
             batch_size,
             seed,
             score,

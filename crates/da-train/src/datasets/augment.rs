@@ -1,6 +1,9 @@
 //! Light training-time augmentation: random translations (the digit benchmarks' usual
 //! "random crop with padding", with the border replicated instead of zero-filled so that
-//! coloured backgrounds continue).
+//! coloured backgrounds continue) and random per-channel colour (polarity, contrast and
+//! brightness), which lets a network trained on grey digits read colour ones.
+
+use serde::{Deserialize, Serialize};
 
 /// Shifts every image of `pixels` (`N x channels x height x width`, row-major) by its own
 /// random offset in `[-max_shift, max_shift]` along each axis, the same for all its channels;
@@ -38,6 +41,55 @@ pub fn random_shift(
             channel.copy_from_slice(&scratch);
         }
     }
+}
+
+/// Whether the labelled source images get [`random_colour`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ColourAugment {
+    /// On when the run has 3 channels, the source images are grey (replicated to 3 equal
+    /// channels) and the target's have colour: the grey-to-colour case (MNIST -> MNIST-M),
+    /// where the source alone never shows the network channels that differ. A run records
+    /// what `auto` became in its `config.json`.
+    #[default]
+    Auto,
+    /// Always.
+    On,
+    /// Never.
+    Off,
+}
+
+/// Draws, for every channel of every image of `pixels` (`N x channels x plane`, standardised
+/// values), an affine map `v -> sign * gain * v + offset` with `sign` in {-1, 1}, `gain` in
+/// `[1 - COLOUR_GAIN, 1 + COLOUR_GAIN]` and `offset` in `[-COLOUR_OFFSET, COLOUR_OFFSET]`,
+/// independently per channel, so that a grey digit becomes one of every polarity and tint: a
+/// white stroke on black may become, say, a dark red stroke on light cyan, which is what the
+/// `|background - digit|` blend of MNIST-M makes of it. The draws are a function of `seed` and
+/// the position in the batch only.
+pub fn random_colour(pixels: &mut [f32], channels: usize, plane: usize, seed: u64) {
+    if plane == 0 {
+        return;
+    }
+    for (i, channel) in pixels.chunks_mut(plane).enumerate() {
+        let draw = splitmix(seed ^ splitmix(i as u64 ^ (channels as u64) << 48));
+        let sign = if draw & 1 == 0 { 1.0 } else { -1.0 };
+        let gain = 1.0 + COLOUR_GAIN * (2.0 * unit(draw >> 8) - 1.0);
+        let offset = COLOUR_OFFSET * (2.0 * unit(draw >> 32) - 1.0);
+        let scale = sign * gain;
+        for v in channel.iter_mut() {
+            *v = scale * *v + offset;
+        }
+    }
+}
+
+/// Largest relative change of contrast [`random_colour`] draws.
+pub const COLOUR_GAIN: f32 = 0.4;
+/// Largest brightness offset [`random_colour`] draws, in standard deviations.
+pub const COLOUR_OFFSET: f32 = 0.5;
+
+/// 24 bits of `bits` as a number in `[0, 1)`.
+fn unit(bits: u64) -> f32 {
+    (bits & 0xFF_FFFF) as f32 / (1u64 << 24) as f32
 }
 
 /// The seed of the augmentation of one training step (distinct per run, epoch, step and
@@ -102,5 +154,49 @@ mod tests {
         assert_eq!(c, image);
         assert_ne!(step_seed(1, 0, 1, 0), step_seed(1, 1, 0, 0));
         assert_ne!(step_seed(1, 0, 0, 0), step_seed(1, 0, 0, 1));
+    }
+
+    #[test]
+    fn colour_is_an_affine_map_per_channel_with_both_polarities() {
+        // 200 images of 3 channels of 4 pixels: 0, 1, 2, 3 in every channel.
+        let (channels, plane, count) = (3, 4, 200);
+        let image: Vec<f32> = (0..channels * plane).map(|p| (p % plane) as f32).collect();
+        let original: Vec<f32> = image.repeat(count);
+        let mut pixels = original.clone();
+        random_colour(&mut pixels, channels, plane, 11);
+        let (mut flipped, mut tinted) = (0, 0);
+        for (i, channel) in pixels.chunks(plane).enumerate() {
+            // v -> a v + b: b is the value at 0, a the step, the same at every pixel.
+            let (b, a) = (channel[0], channel[1] - channel[0]);
+            for (p, &v) in channel.iter().enumerate() {
+                assert!(
+                    (v - (a * p as f32 + b)).abs() < 1e-5,
+                    "channel {i} pixel {p}"
+                );
+            }
+            assert!(
+                (1.0 - COLOUR_GAIN..=1.0 + COLOUR_GAIN).contains(&a.abs()),
+                "gain {a}"
+            );
+            assert!(b.abs() <= COLOUR_OFFSET, "offset {b}");
+            flipped += usize::from(a < 0.0);
+            // The three channels of an image get different maps.
+            if i % channels == 1 {
+                tinted += usize::from((channel[1] - pixels[(i - 1) * plane + 1]).abs() > 1e-3);
+            }
+        }
+        let total = channels * count;
+        assert!(
+            (total / 3..2 * total / 3).contains(&flipped),
+            "{flipped} of {total} flipped"
+        );
+        assert!(tinted > count * 9 / 10, "{tinted} of {count} images tinted");
+        // Deterministic per seed; another seed draws other maps.
+        let mut again = original.clone();
+        random_colour(&mut again, channels, plane, 11);
+        assert_eq!(again, pixels);
+        let mut other = original.clone();
+        random_colour(&mut other, channels, plane, 12);
+        assert_ne!(other, pixels);
     }
 }

@@ -45,15 +45,17 @@ impl Dataset {
         indices: &[usize],
         device: &B::Device,
     ) -> (Tensor<B, 4>, Tensor<B, 1, Int>) {
-        self.augmented_batch(indices, 0, 0, device)
+        self.augmented_batch(indices, 0, false, 0, device)
     }
 
     /// [`Dataset::batch`] with every image translated by a random offset of up to `max_shift`
-    /// pixels ([`random_shift`](super::augment::random_shift), drawn from `seed`).
+    /// pixels ([`random_shift`](super::augment::random_shift)) and, when `colour`, recoloured
+    /// ([`random_colour`](super::augment::random_colour)), both drawn from `seed`.
     pub fn augmented_batch<B: Backend>(
         &self,
         indices: &[usize],
         max_shift: usize,
+        colour: bool,
         seed: u64,
         device: &B::Device,
     ) -> (Tensor<B, 4>, Tensor<B, 1, Int>) {
@@ -70,6 +72,14 @@ impl Dataset {
             max_shift,
             seed,
         );
+        if colour {
+            super::augment::random_colour(
+                &mut pixels,
+                self.channels,
+                self.height * self.width,
+                seed,
+            );
+        }
         let shape = [indices.len(), self.channels, self.height, self.width];
         let images = Tensor::from_data(
             TensorData::new(pixels, shape),
@@ -90,6 +100,18 @@ impl Dataset {
         order.truncate(count);
         order.sort_unstable();
         self.select(&order)
+    }
+
+    /// Whether these images are grey: one channel, or channels equal at every pixel (grey
+    /// images replicated to 3 by [`Dataset::with_channels`]).
+    pub fn is_grey(&self) -> bool {
+        let plane = self.height * self.width;
+        self.channels == 1
+            || plane == 0
+            || self.images.chunks(self.channels * plane).all(|image| {
+                let (first, rest) = image.split_at(plane);
+                rest.chunks(plane).all(|channel| channel == first)
+            })
     }
 
     /// These images with `channels` channels: a grey image is replicated to 3 equal planes, a
@@ -230,6 +252,29 @@ mod tests {
     }
 
     #[test]
+    fn colour_augmentation_recolours_each_channel_of_the_batch() {
+        let colour = tiny().with_channels(3).unwrap();
+        let device = Default::default();
+        let plain = colour.batch::<NdArray>(&[0, 1, 2], &device).0;
+        let recoloured = colour
+            .augmented_batch::<NdArray>(&[0, 1, 2], 0, true, 5, &device)
+            .0;
+        let again = colour
+            .augmented_batch::<NdArray>(&[0, 1, 2], 0, true, 5, &device)
+            .0;
+        let (plain, recoloured) = (
+            plain.into_data().to_vec::<f32>().unwrap(),
+            recoloured.into_data().to_vec::<f32>().unwrap(),
+        );
+        assert_eq!(recoloured, again.into_data().to_vec::<f32>().unwrap());
+        // The grey images come out with channels that differ.
+        let mut expected = plain.clone();
+        crate::datasets::augment::random_colour(&mut expected, 3, 4, 5);
+        assert_eq!(recoloured, expected);
+        assert!(recoloured[..4] != recoloured[4..8]);
+    }
+
+    #[test]
     fn subsets_are_seeded() {
         let d = tiny();
         assert_eq!(d.subset(2, 7), d.subset(2, 7));
@@ -258,7 +303,10 @@ mod tests {
             width: 1,
             classes: vec!["a".into()],
         };
-        assert!((red.with_channels(1).unwrap().images[0] - 0.299).abs() < 1e-6);
+        assert!((red.clone().with_channels(1).unwrap().images[0] - 0.299).abs() < 1e-6);
+        // Grey: one channel or equal channels; the red pixel is colour.
+        assert!(grey.is_grey() && grey.clone().with_channels(3).unwrap().is_grey());
+        assert!(!red.is_grey());
         let err = tiny().with_channels(2).unwrap_err();
         assert!(err.contains("1 channels to 2"), "{err}");
     }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::datasets::Crop;
+use crate::datasets::augment::ColourAugment;
 use da_models::{Arch, MmdOn};
 use mmd_core::{Bandwidth, Estimator, Kernel, MmdError, MmdLoss, MmdLossConfig};
 use serde::{Deserialize, Serialize};
@@ -230,6 +231,10 @@ pub struct TrainConfig {
     /// Random translation of every training image (source and target) by up to this many
     /// pixels in each direction, edges replicated; 0 turns augmentation off.
     pub augment_shift: usize,
+    /// Random per-channel polarity, contrast and brightness of the source training images
+    /// ([`random_colour`](crate::datasets::augment::random_colour)); `auto` resolves to `on`
+    /// for a grey source with a colour target (see [`ColourAugment::Auto`]).
+    pub augment_colour: ColourAugment,
     /// Source batch size.
     pub batch_size: usize,
     /// Target batch size (default: the source batch size).
@@ -275,6 +280,7 @@ impl Default for TrainConfig {
             epochs: 8,
             iterations_per_epoch: None,
             augment_shift: 0,
+            augment_colour: ColourAugment::Auto,
             batch_size: 64,
             target_batch_size: None,
             seed: 42,

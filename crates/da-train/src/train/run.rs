@@ -22,7 +22,7 @@ use super::optimizer::RunOptimizer;
 use super::report;
 use super::selection_score::{mean_entropy, soft_neighborhood_density, spearman};
 use super::transfer::TransferLoss;
-use crate::datasets::augment::step_seed;
+use crate::datasets::augment::{ColourAugment, step_seed};
 use crate::datasets::{BatchLoader, Dataset, LoaderState};
 
 /// The data of one run: labelled source training set, unlabelled target training set, and the
@@ -305,6 +305,7 @@ pub fn train<B: AutodiffBackend>(
             let (source_images, source_labels) = data.source_train.augmented_batch::<B>(
                 &source_loader.next_batch(),
                 config.augment_shift,
+                config.augment_colour == ColourAugment::On,
                 step_seed(config.seed, epoch, step, 0),
                 device,
             );
@@ -314,6 +315,7 @@ pub fn train<B: AutodiffBackend>(
                 let (target_images, _) = data.target_train.augmented_batch::<B>(
                     &target_loader.next_batch(),
                     config.augment_shift,
+                    false,
                     step_seed(config.seed, epoch, step, 1),
                     device,
                 );
@@ -467,8 +469,8 @@ pub fn train<B: AutodiffBackend>(
 }
 
 /// `config` with what depends on the data filled in: the channels (those of the data, which
-/// must agree with an explicit `channels`) and dataset normalisation statistics (per channel,
-/// over the source and target training images). Checks that every set has the configured size.
+/// must agree with an explicit `channels`), what `augment_colour = auto` becomes, and dataset
+/// normalisation statistics (per channel, over the source and target training images). Checks that every set has the configured size.
 fn resolve(config: &TrainConfig, data: &RunData) -> Result<TrainConfig, TrainError> {
     let mut config = config.resolved();
     let sets = [
@@ -505,6 +507,15 @@ fn resolve(config: &TrainConfig, data: &RunData) -> Result<TrainConfig, TrainErr
         )));
     }
     config.channels = Some(channels);
+    if config.augment_colour == ColourAugment::Auto {
+        let grey_to_colour =
+            channels == 3 && data.source_train.is_grey() && !data.target_train.is_grey();
+        config.augment_colour = if grey_to_colour {
+            ColourAugment::On
+        } else {
+            ColourAugment::Off
+        };
+    }
     config.normalization = match config.normalization {
         Normalization::None => Normalization::None,
         Normalization::Dataset => {
