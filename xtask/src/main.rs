@@ -4,7 +4,7 @@
 //!   (every crate, on ndarray and on wgpu).
 //! - `cargo xtask bench [--quick] [--wgpu] [--compare-pytorch] [--filter TEXT] [--samples N]`:
 //!   the benchmarks of `bench/` (see `bench/README.md`); the report goes to
-//!   `<target dir>/bench/report.md`, `report.json` and `mmd_time.svg`.
+//!   `<target dir>/bench/report.md`, `report.json` and `mmd_time.png` / `mmd_time.svg`.
 
 mod bench;
 
@@ -23,7 +23,7 @@ struct Cli {
 enum Task {
     /// Run every test of the workspace on all backends (the README's test command).
     Test,
-    /// Run the benchmarks and write target/bench/report.{md,json} and mmd_time.svg.
+    /// Run the benchmarks and write target/bench/report.{md,json} and mmd_time.{png,svg}.
     Bench(bench::BenchArgs),
 }
 

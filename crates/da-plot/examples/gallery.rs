@@ -1,16 +1,19 @@
 //! Renders one example of each chart into a directory:
 //!
 //! ```text
-//! cargo run -p da-plot --example gallery -- /tmp/plot-check
+//! cargo run -p da-plot --example gallery -- /tmp/plot-check [png|svg]
 //! ```
 //!
-//! `loss.svg` (training curves on a log axis), `accuracy.svg` (a linear axis, with a gap where
-//! a value is NaN) and `features.svg` (synthetic source and target features, PCA-projected and
-//! coloured by class).
+//! `loss.png` (training curves on a log axis), `accuracy.png` (a linear axis, with a gap where
+//! a value is NaN) and `features.png` (synthetic source and target features, PCA-projected and
+//! coloured by class) and `tsne.png` (the same features embedded by t-SNE), or the same as
+//! `.svg`.
 
 use std::path::PathBuf;
 
-use da_plot::{Group, LineChart, Marker, Pca, ScatterPlot, Series};
+use da_plot::{
+    Group, LineChart, Marker, Pca, PlotFormat, ScatterPlot, Series, TsneConfig, tsne_2d,
+};
 
 /// Uniform values in [-1, 1) from a 64-bit linear congruential generator.
 struct Lcg(u64);
@@ -27,6 +30,11 @@ impl Lcg {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| ".".into()));
+    let format: PlotFormat = match std::env::args().nth(2) {
+        Some(text) => text.parse()?,
+        None => PlotFormat::Png,
+    };
+    let file = |stem: &str| dir.join(format!("{stem}.{}", format.extension()));
     std::fs::create_dir_all(&dir)?;
     let mut rng = Lcg(1);
 
@@ -55,7 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ],
         ..Default::default()
     };
-    loss.save(dir.join("loss.svg"))?;
+    loss.save(file("loss"), format)?;
 
     let accuracy = |start: f64, end: f64, rng: &mut Lcg| -> Vec<(f64, f64)> {
         (1..=20)
@@ -81,10 +89,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ],
         ..Default::default()
     };
-    accuracy_chart.save(dir.join("accuracy.svg"))?;
+    accuracy_chart.save(file("accuracy"), format)?;
 
     // Synthetic 64-d features of 10 classes; the target domain is shifted and noisier.
-    let (dim, classes, per_class) = (64, 10, 40);
+    let (dim, classes, per_class) = (64, 10, 50);
     let centres: Vec<Vec<f64>> = (0..classes)
         .map(|_| (0..dim).map(|_| 3.0 * rng.next()).collect())
         .collect();
@@ -117,22 +125,53 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "source",
                 Marker::Circle,
                 pca.project(&source)?,
-                source_labels,
+                source_labels.clone(),
             ),
             Group::with_classes(
                 "target",
                 Marker::Cross,
                 pca.project(&target)?,
+                target_labels.clone(),
+            ),
+        ],
+        class_names: (0..classes).map(|c| format!("digit {c}")).collect(),
+        ..Default::default()
+    };
+    features.save(file("features"), format)?;
+
+    // The same features embedded by t-SNE (the sample size of da-train's reports).
+    let started = std::time::Instant::now();
+    let embedded = tsne_2d(&both, dim, &TsneConfig::default())?;
+    let seconds = started.elapsed().as_secs_f64();
+    let (source_points, target_points) = embedded.split_at(source_labels.len());
+    let tsne = ScatterPlot {
+        title: format!(
+            "t-SNE of {} source + {} target features ({seconds:.1} s)",
+            source_labels.len(),
+            target_labels.len()
+        ),
+        groups: vec![
+            Group::with_classes(
+                "source",
+                Marker::Circle,
+                source_points.to_vec(),
+                source_labels,
+            ),
+            Group::with_classes(
+                "target",
+                Marker::Cross,
+                target_points.to_vec(),
                 target_labels,
             ),
         ],
         class_names: (0..classes).map(|c| format!("digit {c}")).collect(),
         ..Default::default()
     };
-    features.save(dir.join("features.svg"))?;
+    tsne.save(file("tsne"), format)?;
 
     println!(
-        "wrote loss.svg, accuracy.svg and features.svg to {}",
+        "wrote loss.{0}, accuracy.{0}, features.{0} and tsne.{0} to {1}",
+        format.extension(),
         dir.display()
     );
     Ok(())

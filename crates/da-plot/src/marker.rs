@@ -1,7 +1,5 @@
 //! Marker shapes for scatter points and legend entries.
 
-use crate::svg::SvgWriter;
-
 /// The shape drawn at each point of a scatter [`Group`](crate::Group).
 ///
 /// Filled shapes are drawn slightly transparent so that overlapping clouds stay readable; the
@@ -20,64 +18,57 @@ pub enum Marker {
     Triangle,
 }
 
-impl Marker {
-    /// Draws the marker as one SVG element centred on `at`, about `2 * radius` pixels across.
-    pub(crate) fn draw(self, svg: &mut SvgWriter, at: (f64, f64), radius: f64, colour: &str) {
-        let (x, y) = at;
-        let fill = format!(r#"fill="{colour}" fill-opacity="0.7""#);
-        match self {
-            Marker::Circle => svg.circle(at, radius, &fill),
-            Marker::Cross => {
-                let r = radius * 0.9;
-                svg.path(
-                    &[
-                        vec![(x - r, y - r), (x + r, y + r)],
-                        vec![(x - r, y + r), (x + r, y - r)],
-                    ],
-                    &format!(r#"fill="none" stroke="{colour}" stroke-width="1.6""#),
-                );
-            }
-            Marker::Square => {
-                // Same area as the circle.
-                let half = radius * 0.886;
-                svg.rect((x - half, y - half), (2.0 * half, 2.0 * half), &fill);
-            }
-            Marker::Triangle => {
-                // Equilateral, centroid on the point, slightly larger than the circle.
-                let r = radius * 1.3;
-                let dx = r * 0.866;
-                svg.polygon(
-                    &[(x, y - r), (x + dx, y + r / 2.0), (x - dx, y + r / 2.0)],
-                    &fill,
-                );
-            }
-        }
-    }
+/// Draws `points` (`((x, y), colour)` pairs) as `marker`s into `chart` and labels the series
+/// `name` with a `legend_colour` marker in the legend.
+///
+/// A macro rather than a function: each shape is its own plotters element type, and the legend
+/// needs the same shape in pixel coordinates.
+macro_rules! draw_markers {
+    ($chart:expr, $marker:expr, $points:expr, $name:expr, $legend_colour:expr, $radius:expr) => {{
+        use plotters::prelude::*;
+        let (radius, legend_colour): (i32, RGBColor) = ($radius, $legend_colour);
+        let fill = |colour: RGBColor| colour.mix(0.7).filled();
+        let stroke = |colour: RGBColor| ShapeStyle::from(colour).stroke_width(2);
+        // Same area as the circle.
+        let half = (f64::from(radius) * 0.886).round() as i32;
+        let points: Vec<((f64, f64), RGBColor)> = $points;
+        let anno = match $marker {
+            $crate::Marker::Circle => $chart
+                .draw_series(
+                    points
+                        .into_iter()
+                        .map(|(at, c)| Circle::new(at, radius, fill(c))),
+                )
+                .map_err($crate::PlotError::draw)?
+                .legend(move |at| Circle::new(at, radius, fill(legend_colour))),
+            $crate::Marker::Cross => $chart
+                .draw_series(
+                    points
+                        .into_iter()
+                        .map(|(at, c)| Cross::new(at, radius, stroke(c))),
+                )
+                .map_err($crate::PlotError::draw)?
+                .legend(move |at| Cross::new(at, radius, stroke(legend_colour))),
+            $crate::Marker::Square => $chart
+                .draw_series(points.into_iter().map(|(at, c)| {
+                    EmptyElement::at(at) + Rectangle::new([(-half, -half), (half, half)], fill(c))
+                }))
+                .map_err($crate::PlotError::draw)?
+                .legend(move |at| {
+                    EmptyElement::at(at)
+                        + Rectangle::new([(-half, -half), (half, half)], fill(legend_colour))
+                }),
+            // Slightly larger than the circle.
+            $crate::Marker::Triangle => $chart
+                .draw_series(
+                    points
+                        .into_iter()
+                        .map(|(at, c)| TriangleMarker::new(at, radius + 1, fill(c))),
+                )
+                .map_err($crate::PlotError::draw)?
+                .legend(move |at| TriangleMarker::new(at, radius + 1, fill(legend_colour))),
+        };
+        anno.label($name);
+    }};
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_marker_is_a_single_element() {
-        for (marker, tag) in [
-            (Marker::Circle, "<circle"),
-            (Marker::Cross, "<path"),
-            (Marker::Square, "<rect"),
-            (Marker::Triangle, "<polygon"),
-        ] {
-            let mut svg = SvgWriter::new(20.0, 20.0);
-            marker.draw(&mut svg, (10.0, 10.0), 4.0, "#123456");
-            let doc = svg.finish();
-            // The background is the document's only other element.
-            assert_eq!(doc.lines().count(), 4, "{marker:?}:\n{doc}");
-            assert_eq!(
-                doc.matches(tag).count(),
-                1 + usize::from(tag == "<rect"),
-                "{doc}"
-            );
-            assert!(doc.contains("#123456"));
-        }
-    }
-}
+pub(crate) use draw_markers;

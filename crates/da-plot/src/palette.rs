@@ -1,6 +1,8 @@
 //! The fixed colour palette shared by all charts.
 
-/// Colours given to series, groups and classes, in order.
+use plotters::style::RGBColor;
+
+/// Colours given to series, groups and classes, in order, as `#RRGGBB`.
 ///
 /// The first nine are Paul Tol's colour-blind-safe "muted" scheme (reordered so that the first
 /// few, used by charts with only two or three series, are the darkest); the tenth is a dark grey
@@ -28,6 +30,17 @@ pub fn palette_colour(index: usize) -> &'static str {
     PALETTE[index % PALETTE.len()]
 }
 
+/// [`palette_colour`] as a plotters colour.
+pub(crate) fn rgb(index: usize) -> RGBColor {
+    hex(palette_colour(index))
+}
+
+/// `#RRGGBB` as a colour.
+pub(crate) fn hex(code: &str) -> RGBColor {
+    let channel = |i: usize| u8::from_str_radix(&code[i..i + 2], 16).expect("a #RRGGBB code");
+    RGBColor(channel(1), channel(3), channel(5))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,8 +57,9 @@ mod tests {
     }
 
     #[test]
-    fn indices_wrap_around() {
+    fn indices_wrap_around_and_parse() {
         assert_eq!(palette_colour(3), PALETTE[3]);
         assert_eq!(palette_colour(PALETTE.len() + 2), PALETTE[2]);
+        assert_eq!(rgb(0), RGBColor(0x33, 0x22, 0x88));
     }
 }

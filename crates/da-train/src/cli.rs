@@ -79,5 +79,13 @@ mod tests {
             Some(Command::Train(args)) => assert_eq!(args.run.lr, Some(0.1)),
             other => panic!("expected train, got {other:?}"),
         }
+        let cli = Cli::try_parse_from(["da-train", "train", "--plot-format", "svg"]).unwrap();
+        match cli.command {
+            Some(Command::Train(args)) => {
+                assert_eq!(args.run.plot_format, Some(crate::train::PlotFormat::Svg))
+            }
+            other => panic!("expected train, got {other:?}"),
+        }
+        assert!(Cli::try_parse_from(["da-train", "train", "--plot-format", "gif"]).is_err());
     }
 }

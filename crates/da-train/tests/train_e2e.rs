@@ -61,16 +61,23 @@ fn loss_falls_and_accuracy_beats_chance() {
         summary.target_accuracy > 1.0 / CLASSES as f64 + 0.2,
         "{summary:?}"
     );
-    for file in [
-        "summary.json",
-        "config.json",
-        "checkpoint.bin",
-        "loss.svg",
-        "accuracy.svg",
-        "features.svg",
-    ] {
+    for file in ["summary.json", "config.json", "checkpoint.bin"] {
         assert!(out.join(file).is_file(), "{file} missing");
     }
+    // The pictures are PNG by default: decodable, and not a blank canvas.
+    for file in ["loss.png", "accuracy.png", "features.png", "tsne.png"] {
+        let image = image::open(out.join(file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .to_rgb8();
+        assert!(image.width() >= 640 && image.height() >= 440, "{file}");
+        let first = image.get_pixel(0, 0);
+        assert!(image.pixels().any(|p| p != first), "{file} is uniform");
+    }
+    let config_json = std::fs::read_to_string(out.join("config.json")).unwrap();
+    assert!(
+        config_json.contains(r#""plot_format": "png""#),
+        "{config_json}"
+    );
     let summary_json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     for key in ["target_accuracy", "source_accuracy", "transfer"] {

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::{DType, Tensor, TensorData};
 use burn_ndarray::NdArray;
-use da_plot::{LineChart, Series};
+use da_plot::{Histogram, PlotError, PlotFormat, VerticalLine};
 use da_train::io::{Matrix, ReadError, read_matrix};
 use mmd_core::{MmdError, MmdLossConfig, MmdTestConfig, MmdTestResult};
 
@@ -188,14 +188,19 @@ impl Comparison {
         sorted.get(k).copied()
     }
 
-    /// The file name of the chart: `<reference stem>-vs-<current stem>.svg`.
-    pub fn chart_name(&self) -> String {
+    /// The file name of the chart: `<reference stem>-vs-<current stem>.png` (or `.svg`).
+    pub fn chart_name(&self, format: PlotFormat) -> String {
         let stem = |path: &Path| {
             path.file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "window".into())
         };
-        format!("{}-vs-{}.svg", stem(&self.reference), stem(&self.current))
+        format!(
+            "{}-vs-{}.{}",
+            stem(&self.reference),
+            stem(&self.current),
+            format.extension()
+        )
     }
 
     /// A multi-line human-readable report.
@@ -316,52 +321,19 @@ pub fn compare(
     })
 }
 
-/// The histogram of the permutation distribution as a [`LineChart`]: a step-shaped series of
-/// [`HISTOGRAM_BINS`] bars over the range of the permuted statistics, a vertical line at the
-/// observed statistic and, when there is one, one at the critical value.
-pub fn histogram(comparison: &Comparison) -> LineChart {
+/// The histogram of the permutation distribution: [`HISTOGRAM_BINS`] bars over the range of
+/// the permuted statistics, a vertical line at the observed statistic and, when there is one,
+/// one at the critical value.
+pub fn histogram(comparison: &Comparison) -> Histogram {
     let r = &comparison.result;
-    let low = r
-        .null_statistics
-        .iter()
-        .copied()
-        .fold(f64::INFINITY, f64::min);
-    let high = r
-        .null_statistics
-        .iter()
-        .copied()
-        .fold(f64::NEG_INFINITY, f64::max);
-    // All permuted statistics equal (or too few to spread): one bar of a nominal width.
-    let width = if high > low {
-        (high - low) / HISTOGRAM_BINS as f64
-    } else {
-        low.abs().max(1e-12) * 1e-3
-    };
-    let mut counts = vec![0usize; HISTOGRAM_BINS];
-    for &value in &r.null_statistics {
-        let bin = (((value - low) / width) as usize).min(HISTOGRAM_BINS - 1);
-        counts[bin] += 1;
-    }
-    let edge = |i: usize| low + width * i as f64;
-    let mut bars = vec![(edge(0), 0.0)];
-    for (i, &count) in counts.iter().enumerate() {
-        bars.push((edge(i), count as f64));
-        bars.push((edge(i + 1), count as f64));
-    }
-    bars.push((edge(HISTOGRAM_BINS), 0.0));
-    let top = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
-
-    let mut series = vec![
-        Series::new(format!("{} relabellings", r.permutations), bars),
-        Series::new(
-            format!("observed: {:.4}, p = {:.4}", r.statistic, r.p_value),
-            vec![(r.statistic, 0.0), (r.statistic, top)],
-        ),
-    ];
+    let mut lines = vec![VerticalLine::new(
+        format!("observed: {:.4}, p = {:.4}", r.statistic, r.p_value),
+        r.statistic,
+    )];
     if let Some(critical) = comparison.critical_value() {
-        series.push(Series::new(
+        lines.push(VerticalLine::new(
             format!("critical, alpha = {}", comparison.alpha),
-            vec![(critical, 0.0), (critical, top)],
+            critical,
         ));
     }
     let stem = |path: &Path| {
@@ -369,7 +341,7 @@ pub fn histogram(comparison: &Comparison) -> LineChart {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default()
     };
-    LineChart {
+    Histogram {
         title: format!(
             "Permutation distribution of MMD^2: {} vs {}",
             stem(&comparison.reference),
@@ -377,27 +349,38 @@ pub fn histogram(comparison: &Comparison) -> LineChart {
         ),
         x_label: "MMD^2 of a random relabelling".into(),
         y_label: "relabellings per bin".into(),
-        series,
+        name: format!("{} relabellings", r.permutations),
+        values: r.null_statistics.clone(),
+        bins: HISTOGRAM_BINS,
+        lines,
         ..Default::default()
     }
 }
 
-/// Writes [`histogram`] to `out_dir` (created if missing) as [`Comparison::chart_name`],
-/// atomically, and returns its path.
+/// Writes [`histogram`] to `out_dir` (created if missing) as [`Comparison::chart_name`] in
+/// `format`, atomically, and returns its path.
 ///
 /// # Errors
-/// [`DriftError::Write`] when the folder or the file cannot be written; the message names it.
-pub fn save_histogram(comparison: &Comparison, out_dir: &Path) -> Result<PathBuf, DriftError> {
+/// [`DriftError::Write`] when the folder or the file cannot be written (the message names it)
+/// or the chart cannot be drawn.
+pub fn save_histogram(
+    comparison: &Comparison,
+    out_dir: &Path,
+    format: PlotFormat,
+) -> Result<PathBuf, DriftError> {
     fs::create_dir_all(out_dir).map_err(|err| {
         DriftError::Write(io::Error::new(
             err.kind(),
             format!("cannot create {}: {err}", out_dir.display()),
         ))
     })?;
-    let path = out_dir.join(comparison.chart_name());
+    let path = out_dir.join(comparison.chart_name(format));
     histogram(comparison)
-        .save(&path)
-        .map_err(DriftError::Write)?;
+        .save(&path, format)
+        .map_err(|err| match err {
+            PlotError::Io(err) => DriftError::Write(err),
+            other => DriftError::Write(io::Error::other(format!("{}: {other}", path.display()))),
+        })?;
     Ok(path)
 }
 
@@ -537,7 +520,9 @@ pub fn generate(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut paths = Vec::new();
     for (name, bytes) in files {
         let path = dir.join(name);
-        fs::write(&path, bytes).map_err(|err| named(err, &path))?;
+        // atomic_file's errors already name the file.
+        atomic_file::write(&path, &bytes)
+            .map_err(|err| io::Error::new(err.kind(), format!("cannot write {err}")))?;
         paths.push(path);
     }
     Ok(paths)

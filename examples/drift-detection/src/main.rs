@@ -1,6 +1,6 @@
 //! Drift detection: the MMD two-sample test of a reference window of embeddings against one or
 //! more current windows (`.npy` or CSV files), with the p-value, the decision at `alpha` and an
-//! SVG histogram of the permutation distribution per comparison. See the library
+//! PNG (or SVG) histogram of the permutation distribution per comparison. See the library
 //! (`src/lib.rs`) for what the p-value means and `README.md` for the commands.
 //!
 //! ```text
@@ -11,6 +11,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use da_plot::PlotFormat;
 use example_drift_detection::{Options, Window, compare, data_dir, generate, save_histogram};
 
 /// Permutations under `--quick` (unless `--permutations` is given).
@@ -29,7 +30,8 @@ options:
   --permutations N    random relabellings [default: 1000; 200 with --quick]
   --seed S            seed of the relabellings [default: 0]
   --alpha A           significance level, in (0, 1) [default: 0.05]
-  --out DIR           folder of the SVG histograms [default: runs/drift-detection]
+  --out DIR           folder of the histograms [default: runs/drift-detection]
+  --plot-format F     png or svg [default: png]
   --quick             fewer permutations (what CI runs)
   --generate DIR      write the sample windows (reference.npy, drifted.csv, same.csv) to DIR
                       and exit
@@ -45,6 +47,7 @@ enum Command {
         current: Vec<PathBuf>,
         options: Options,
         out: PathBuf,
+        format: PlotFormat,
     },
 }
 
@@ -52,6 +55,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut args = args.into_iter();
     let (mut reference, mut current, mut out) = (None, Vec::new(), None);
     let (mut permutations, mut seed, mut alpha, mut quick) = (None, 0u64, 0.05f64, false);
+    let mut format = PlotFormat::Png;
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         let number_error =
@@ -63,6 +67,11 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
             "--reference" => reference = Some(PathBuf::from(value("--reference")?)),
             "--current" => current.push(PathBuf::from(value("--current")?)),
             "--out" => out = Some(PathBuf::from(value("--out")?)),
+            "--plot-format" => {
+                format = value("--plot-format")?
+                    .parse()
+                    .map_err(|err| format!("--plot-format: {err}"))?;
+            }
             "--permutations" => {
                 let text = value("--permutations")?;
                 match text.parse::<usize>() {
@@ -106,6 +115,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
             alpha,
         },
         out: out.unwrap_or_else(|| PathBuf::from("runs/drift-detection")),
+        format,
     })
 }
 
@@ -122,12 +132,13 @@ fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             current,
             options,
             out,
+            format,
         } => {
             let reference = Window::read(&reference)?;
             for path in &current {
                 let comparison = compare(&reference, &Window::read(path)?, &options)?;
                 println!("{}", comparison.report());
-                let chart = save_histogram(&comparison, &out)?;
+                let chart = save_histogram(&comparison, &out, format)?;
                 println!("  histogram: {}\n", chart.display());
             }
         }
@@ -167,10 +178,12 @@ mod tests {
             current,
             options,
             out,
+            format,
         }) = args(&[])
         else {
             panic!("a test command");
         };
+        assert_eq!(format, PlotFormat::Png);
         assert!(reference.ends_with("data/reference.npy"));
         assert_eq!(current.len(), 2);
         assert!(current[0].ends_with("data/drifted.csv") && current[1].ends_with("data/same.csv"));
@@ -191,6 +204,10 @@ mod tests {
         };
         assert_eq!(options.permutations, 50);
         assert_eq!(current, vec![PathBuf::from("x.csv")]);
+        let Ok(Command::Test { format, .. }) = args(&["--plot-format", "SVG"]) else {
+            panic!("a test command");
+        };
+        assert_eq!(format, PlotFormat::Svg);
     }
 
     #[test]
@@ -206,5 +223,9 @@ mod tests {
         );
         assert_eq!(err(&["--seed"]), "--seed needs a value");
         assert_eq!(err(&["--frobnicate"]), "unknown argument '--frobnicate'");
+        assert_eq!(
+            err(&["--plot-format", "gif"]),
+            "--plot-format: unknown plot format `gif`; expected `png` or `svg`"
+        );
     }
 }

@@ -4,8 +4,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use da_plot::PlotFormat;
 use example_drift_detection::{
-    DriftError, Options, Window, compare, data_dir, generate, save_histogram,
+    DriftError, HISTOGRAM_BINS, Options, Window, compare, data_dir, generate, histogram,
+    save_histogram,
 };
 
 /// A fresh scratch folder for one test.
@@ -68,7 +70,7 @@ fn the_histogram_is_written_with_the_observed_statistic() {
     let out = scratch("charts");
     let reference = window("reference.npy");
     let comparison = compare(&reference, &window("drifted.csv"), &quick(0)).unwrap();
-    let path = save_histogram(&comparison, &out.join("nested")).unwrap();
+    let path = save_histogram(&comparison, &out.join("nested"), PlotFormat::Svg).unwrap();
     assert_eq!(path, out.join("nested/reference-vs-drifted.svg"));
     let svg = fs::read_to_string(&path).unwrap();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
@@ -81,12 +83,20 @@ fn the_histogram_is_written_with_the_observed_statistic() {
     ] {
         assert!(svg.contains(text), "{text} in the chart");
     }
-    // Three lines: the bars, the observed statistic, the critical value.
-    let series = &svg[svg.find(r#"<g class="series">"#).unwrap()..];
-    assert_eq!(series.matches("<path").count(), 3, "{series}");
+    // The bars hold every relabelling.
+    let bars = histogram(&comparison).binned();
+    assert_eq!(bars.len(), HISTOGRAM_BINS);
+    assert_eq!(bars.iter().map(|b| b.count).sum::<usize>(), 200);
+    // The default PNG: decodable, of the chart's size, not blank.
+    let png = save_histogram(&comparison, &out.join("nested"), PlotFormat::Png).unwrap();
+    assert_eq!(png, out.join("nested/reference-vs-drifted.png"));
+    let image = image::open(&png).unwrap().to_rgb8();
+    assert_eq!(image.dimensions(), (720, 440));
+    let first = image.get_pixel(0, 0);
+    assert!(image.pixels().any(|p| p != first), "blank chart");
     // No temporary file is left behind.
     let names: Vec<_> = fs::read_dir(out.join("nested")).unwrap().collect();
-    assert_eq!(names.len(), 1);
+    assert_eq!(names.len(), 2);
     fs::remove_dir_all(&out).unwrap();
 }
 
@@ -191,7 +201,14 @@ fn the_program_exits_non_zero_with_a_message() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(stdout.matches("decision: DRIFT").count(), 1, "{stdout}");
     assert_eq!(stdout.matches("decision: no drift detected").count(), 1);
-    assert!(out.join("reference-vs-drifted.svg").is_file());
+    assert!(out.join("reference-vs-drifted.png").is_file());
+    assert!(out.join("reference-vs-same.png").is_file());
+    let output = std::process::Command::new(program)
+        .args(["--quick", "--plot-format", "svg", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
     assert!(out.join("reference-vs-same.svg").is_file());
     fs::remove_dir_all(&out).unwrap();
 }

@@ -1,5 +1,5 @@
 //! `cargo xtask bench`: builds `da-bench` once, runs every case in its own child process with a
-//! time limit, and writes `report.md`, `report.json` and `mmd_time.svg` under
+//! time limit, and writes `report.md`, `report.json` and `mmd_time.png` (and `.svg`) under
 //! `<target dir>/bench/`.
 //!
 //! Each backend starts with the throughput of `tensor.exp()`, which gives every quadratic
@@ -11,19 +11,20 @@
 
 mod breakdown;
 mod case;
+mod chart;
 mod child;
 mod machine;
 mod markdown;
 mod memory;
 mod pytorch;
 mod row;
-mod svg;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use clap::Args;
+use da_plot::PlotFormat;
 use serde_json::{Value, json};
 
 use case::{Case, Grid, SamplingPlan, select};
@@ -187,7 +188,7 @@ fn shorten(text: &str, max: usize) -> String {
 }
 
 fn write(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|err| format!("cannot write {}: {err}", path.display()))
+    atomic_file::write(path, text.as_bytes()).map_err(|err| format!("cannot write {err}"))
 }
 
 /// `cargo xtask bench`.
@@ -344,13 +345,17 @@ fn bench(args: &BenchArgs, cargo: &str) -> Result<ExitCode, String> {
     });
     let pretty = serde_json::to_string_pretty(&json).expect("JSON values serialise");
     write(&out_dir.join("report.json"), &(pretty + "\n"))?;
-    let chart_path = out_dir.join("mmd_time.svg");
-    let chart = svg::chart(&rows);
-    match &chart {
-        Some(chart) => write(&chart_path, chart)?,
-        None => {
-            // An old chart would describe another run.
-            let _ = std::fs::remove_file(&chart_path);
+    let chart = chart::chart(&rows);
+    for format in [PlotFormat::Png, PlotFormat::Svg] {
+        let chart_path = out_dir.join(format!("mmd_time.{}", format.extension()));
+        match &chart {
+            Some(chart) => chart
+                .save(&chart_path, format)
+                .map_err(|err| format!("cannot write {}: {err}", chart_path.display()))?,
+            None => {
+                // An old chart would describe another run.
+                let _ = std::fs::remove_file(&chart_path);
+            }
         }
     }
     println!("{report}");
@@ -358,7 +363,7 @@ fn bench(args: &BenchArgs, cargo: &str) -> Result<ExitCode, String> {
         "wrote {}/report.md, report.json{}",
         out_dir.display(),
         if chart.is_some() {
-            " and mmd_time.svg"
+            " and mmd_time.{png,svg}"
         } else {
             " (no chart: no Gaussian biased MMD timing)"
         }

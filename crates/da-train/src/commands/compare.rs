@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::train::{RunOptions, Summary, TrainConfig, Transfer, write_atomic};
+use crate::train::{RunOptions, Summary, TrainConfig, Transfer};
 #[cfg(test)]
 use crate::train::{Score, Selection};
 
@@ -118,7 +118,8 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Summary>, CommandError> {
     let table = table(&summaries);
     println!("{table}");
     let path = args.out.join("table.md");
-    write_atomic(&path, table.as_bytes()).map_err(|source| CommandError::Io { path, source })?;
+    atomic_file::write(&path, table.as_bytes())
+        .map_err(|source| CommandError::Io { path, source })?;
     Ok(summaries)
 }
 

@@ -9,8 +9,8 @@ use crate::backend::BackendKind;
 use crate::datasets::augment::ColourAugment;
 use crate::datasets::{Crop, Dataset, DomainSource};
 use crate::train::{
-    BandwidthRule, LambdaSchedule, LrSchedule, Normalization, OptimizerKind, RunData, RunOptions,
-    Score, Selection, Summary, TrainConfig, Transfer, train,
+    BandwidthRule, LambdaSchedule, LrSchedule, Normalization, OptimizerKind, PlotFormat, RunData,
+    RunOptions, Score, Selection, Summary, TrainConfig, Transfer, train,
 };
 use crate::with_backend;
 
@@ -158,6 +158,9 @@ pub struct ConfigArgs {
     /// Which epoch's network is the result: last, or best-score (saved as best.bin).
     #[arg(long, value_enum)]
     pub select: Option<Selection>,
+    /// File format of the pictures (loss, accuracy, features, tsne): png or svg.
+    #[arg(long, value_enum)]
+    pub plot_format: Option<PlotFormat>,
     /// Source batch size.
     #[arg(long)]
     pub batch_size: Option<usize>,
@@ -268,7 +271,8 @@ impl ConfigArgs {
             batch_size,
             seed,
             score,
-            select
+            select,
+            plot_format
         );
         if let Some(kernel) = self.kernel {
             c.kernel = kernel.into();

@@ -96,6 +96,16 @@ pub enum ReadError {
         /// The field as written.
         field: String,
     },
+    /// The CSV parser rejected a file (for example an unterminated quoted field).
+    #[error("{}: line {line}: not valid CSV: {reason}", .path.display())]
+    BadCsv {
+        /// The file.
+        path: PathBuf,
+        /// The line where the parser stopped (1-based).
+        line: usize,
+        /// The parser's message.
+        reason: String,
+    },
     /// The header of a `.npy` file is malformed.
     #[error("{}: not a valid .npy file: {reason}", .path.display())]
     BadNpy {
@@ -104,9 +114,9 @@ pub enum ReadError {
         /// What is wrong with it.
         reason: String,
     },
-    /// A `.npy` file holds an element type other than little-endian float32 or float64.
+    /// A `.npy` file holds an element type other than float32 or float64.
     #[error(
-        "{}: dtype {dtype} is not supported; accepted: '<f4' (float32) and '<f8' (float64), little-endian",
+        "{}: dtype {dtype} is not supported; accepted: 'f4' (float32) and 'f8' (float64), either byte order ('<f8', '>f8')",
         .path.display()
     )]
     UnsupportedDtype {
@@ -217,6 +227,7 @@ impl ReadError {
             | ReadError::Ragged { path, .. }
             | ReadError::NotANumber { path, .. }
             | ReadError::NotFinite { path, .. }
+            | ReadError::BadCsv { path, .. }
             | ReadError::BadNpy { path, .. }
             | ReadError::UnsupportedDtype { path, .. }
             | ReadError::NotTwoDimensional { path, .. }

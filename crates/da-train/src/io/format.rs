@@ -2,10 +2,10 @@
 
 use std::path::Path;
 
-use super::csv::read_csv_matrix;
+use super::csv_table::read_csv_matrix;
 use super::error::ReadError;
 use super::matrix::Matrix;
-use super::npy::read_npy_matrix;
+use super::npy_file::read_npy_matrix;
 
 /// The file formats a sample matrix can be read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,19 +1,21 @@
-//! Readers for numeric sample files: CSV text and NumPy `.npy` arrays, both into a [`Matrix`].
+//! Readers for numeric sample files: CSV text (on the `csv` crate) and NumPy `.npy` arrays (on
+//! `npyz`), both into a [`Matrix`].
 //!
 //! Every error is a [`ReadError`] whose message names the file and, where there is one, the
 //! line or element at fault.
 
-mod csv;
+mod csv_table;
 mod error;
 mod format;
+#[cfg(test)]
+mod fuzz_tests;
 mod matrix;
-mod npy;
-mod npy_header;
+mod npy_file;
 #[cfg(test)]
 mod test_files;
 
-pub use csv::{CsvRow, CsvTable, csv_matrix, parse_number, read_csv_matrix, split_csv_line};
+pub use csv_table::{CsvRow, CsvTable, csv_matrix, parse_number, read_csv_matrix};
 pub use error::ReadError;
 pub use format::{MatrixFormat, read_matrix};
 pub use matrix::Matrix;
-pub use npy::read_npy_matrix;
+pub use npy_file::{npy_matrix, read_npy_matrix};

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Serialize, de::DeserializeOwned};
 use thiserror::Error;
 
-use super::atomic::write_atomic;
+use atomic_file::write as write_atomic;
 
 const MAGIC: &[u8; 8] = b"DACKPT01";
 

@@ -133,6 +133,26 @@ pub enum Selection {
     BestScore,
 }
 
+/// The file format of a run's pictures; `--plot-format png|svg`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum PlotFormat {
+    /// PNG images (the default).
+    #[default]
+    Png,
+    /// SVG documents.
+    Svg,
+}
+
+impl From<PlotFormat> for da_plot::PlotFormat {
+    fn from(format: PlotFormat) -> Self {
+        match format {
+            PlotFormat::Png => da_plot::PlotFormat::Png,
+            PlotFormat::Svg => da_plot::PlotFormat::Svg,
+        }
+    }
+}
+
 /// The unsupervised validation score computed every epoch on unlabelled target images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -245,6 +265,8 @@ pub struct TrainConfig {
     pub score: Score,
     /// Which epoch's network is the run's result.
     pub select: Selection,
+    /// File format of the run's pictures (`loss`, `accuracy`, `features`, `tsne`).
+    pub plot_format: PlotFormat,
 }
 
 impl Default for TrainConfig {
@@ -286,6 +308,7 @@ impl Default for TrainConfig {
             seed: 42,
             score: Score::Snd,
             select: Selection::Last,
+            plot_format: PlotFormat::Png,
         }
     }
 }
@@ -523,6 +546,16 @@ mod tests {
             (c.lambda, c.kernel, c.mmd_on),
             (0.5, Kernel::Linear, MmdOn::Logits)
         );
+    }
+
+    #[test]
+    fn the_plot_format_is_png_unless_a_file_says_svg() {
+        assert_eq!(TrainConfig::default().plot_format, PlotFormat::Png);
+        let c = TrainConfig::from_file(&write("p.toml", "plot_format = \"svg\"\n")).unwrap();
+        assert_eq!(c.plot_format, PlotFormat::Svg);
+        assert_eq!(da_plot::PlotFormat::from(c.plot_format).extension(), "svg");
+        let json = serde_json::to_value(TrainConfig::default()).unwrap();
+        assert_eq!(json["plot_format"], "png");
     }
 
     #[test]

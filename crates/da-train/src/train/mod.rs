@@ -1,6 +1,5 @@
 //! Training with `clf_loss + lambda * transfer_loss`: configuration, loop, checkpoints, reports.
 
-mod atomic;
 mod checkpoint;
 mod config;
 mod metrics;
@@ -12,11 +11,10 @@ mod schedule;
 pub mod selection_score;
 mod transfer;
 
-pub use atomic::write_atomic;
 pub use checkpoint::{CheckpointError, CheckpointParts};
 pub use config::{
-    BandwidthRule, ConfigError, Normalization, OptimizerKind, Score, Selection, TrainConfig,
-    Transfer,
+    BandwidthRule, ConfigError, Normalization, OptimizerKind, PlotFormat, Score, Selection,
+    TrainConfig, Transfer,
 };
 pub use metrics::EpochMetrics;
 pub use model::TrainModel;

@@ -1,28 +1,78 @@
-//! Pictures of a run: training curves and a 2-D PCA projection of the learned features.
+//! Pictures of a run, as PNG or SVG (`plot_format`): training curves, a 2-D PCA projection of
+//! the learned features, and t-SNE of the source and target features before and after
+//! adaptation.
 
 use std::path::Path;
 
 use burn::tensor::backend::Backend;
 use da_models::DaNet;
-use da_plot::{Group, LineChart, Marker, Pca, ScatterPlot, Series};
+use da_plot::{
+    Figure, Group, LineChart, Marker, Panel, Pca, ProjectionError, ScatterPlot, Series, TsneConfig,
+    tsne_2d,
+};
 
 use super::config::TrainConfig;
 use super::metrics::EpochMetrics;
 use super::run::{RunData, TrainError};
 use crate::datasets::Dataset;
 
-/// Images per domain in the feature projection.
-const PROJECTED: usize = 300;
+/// Test images per domain in the feature pictures (PCA and t-SNE): at most 500 source + 500
+/// target images, evenly spaced, so that t-SNE stays around a second.
+pub const PROJECTED: usize = 500;
 
-/// Writes `loss.svg`, `accuracy.svg` and `features.svg` into `out`.
+/// The t-SNE settings of the report: perplexity 30, 1000 epochs, Barnes-Hut theta 0.5, seed 0
+/// (the same picture for the same features).
+const TSNE: TsneConfig = TsneConfig {
+    perplexity: 30.0,
+    epochs: 1000,
+    theta: 0.5,
+    seed: 0,
+};
+
+/// Features of up to [`PROJECTED`] evenly spaced test images of each domain, row-major, with
+/// their labels: what the feature pictures show.
+pub struct SampledFeatures {
+    /// Width of a feature row.
+    dim: usize,
+    source: (Vec<f64>, Vec<usize>),
+    target: (Vec<f64>, Vec<usize>),
+}
+
+impl SampledFeatures {
+    /// The features `model` gives the sampled source and target test images.
+    pub fn of<B: Backend>(model: &DaNet<B>, data: &RunData, device: &B::Device) -> Self {
+        Self {
+            dim: model.feature_dim(),
+            source: features(model, &data.source_test, device),
+            target: features(model, &data.target_test, device),
+        }
+    }
+}
+
+fn projection_err(e: ProjectionError) -> TrainError {
+    TrainError::Data(format!("feature projection: {e}"))
+}
+
+/// Writes `loss`, `accuracy`, `features` (PCA of the final features) and `tsne` (t-SNE of the
+/// features at initialisation, `before`, and after training) into `out`, with the extension of
+/// `config.plot_format`.
 pub fn write_pictures<B: Backend>(
     out: &Path,
     metrics: &[EpochMetrics],
     model: &DaNet<B>,
+    before: &SampledFeatures,
     data: &RunData,
     config: &TrainConfig,
     device: &B::Device,
 ) -> Result<(), TrainError> {
+    let format = da_plot::PlotFormat::from(config.plot_format);
+    let save = |name: &str, render: &dyn Fn(&Path) -> Result<(), da_plot::PlotError>| {
+        let path = out.join(format!("{name}.{}", format.extension()));
+        render(&path).map_err(|e| match e {
+            da_plot::PlotError::Io(source) => TrainError::Io { path, source },
+            other => TrainError::Data(format!("{}: {other}", path.display())),
+        })
+    };
     let series = |name: &str, value: fn(&EpochMetrics) -> f64| {
         Series::new(
             name,
@@ -54,47 +104,75 @@ pub fn write_pictures<B: Backend>(
         ],
         ..LineChart::default()
     };
-    for (name, chart) in [("loss.svg", &loss), ("accuracy.svg", &accuracy)] {
-        let path = out.join(name);
-        chart
-            .save(&path)
-            .map_err(|source| TrainError::Io { path, source })?;
-    }
+    save("loss", &|path| loss.save(path, format))?;
+    save("accuracy", &|path| accuracy.save(path, format))?;
 
-    let (source_rows, source_labels) = features(model, &data.source_test, device);
-    let (target_rows, target_labels) = features(model, &data.target_test, device);
-    let dim = model.feature_dim();
+    let after = SampledFeatures::of(model, data, device);
+    let dim = after.dim;
+    let (source_rows, target_rows) = (&after.source.0, &after.target.0);
     let mut pooled = source_rows.clone();
-    pooled.extend_from_slice(&target_rows);
-    let plot_err = |e: da_plot::PcaError| TrainError::Data(format!("feature projection: {e}"));
+    pooled.extend_from_slice(target_rows);
     // One PCA of both domains, so that their clouds share axes.
-    let pca = Pca::fit(&pooled, pooled.len() / dim, dim).map_err(plot_err)?;
+    let pca = Pca::fit(&pooled, pooled.len() / dim, dim).map_err(projection_err)?;
     let [pc1, pc2] = pca.explained_variance_ratio();
-    let scatter = ScatterPlot {
-        title: format!("Features (PCA of source and target), {title}"),
-        x_label: format!("PC1 ({:.0} %)", 100.0 * pc1),
-        y_label: format!("PC2 ({:.0} %)", 100.0 * pc2),
-        groups: vec![
+    let groups = |source: Vec<(f64, f64)>, target: Vec<(f64, f64)>, features: &SampledFeatures| {
+        vec![
             Group::with_classes(
                 format!("source {}", config.source),
                 Marker::Circle,
-                pca.project(&source_rows).map_err(plot_err)?,
-                source_labels,
+                source,
+                features.source.1.clone(),
             ),
             Group::with_classes(
                 format!("target {}", config.target),
                 Marker::Cross,
-                pca.project(&target_rows).map_err(plot_err)?,
-                target_labels,
+                target,
+                features.target.1.clone(),
             ),
-        ],
+        ]
+    };
+    let scatter = ScatterPlot {
+        title: format!("Features (PCA of source and target), {title}"),
+        x_label: format!("PC1 ({:.0} %)", 100.0 * pc1),
+        y_label: format!("PC2 ({:.0} %)", 100.0 * pc2),
+        groups: groups(
+            pca.project(source_rows).map_err(projection_err)?,
+            pca.project(target_rows).map_err(projection_err)?,
+            &after,
+        ),
         class_names: data.source_test.classes.clone(),
         ..ScatterPlot::default()
     };
-    let path = out.join("features.svg");
-    scatter
-        .save(&path)
-        .map_err(|source| TrainError::Io { path, source })
+    save("features", &|path| scatter.save(path, format))?;
+
+    let mut panels = Vec::new();
+    for (when, features) in [
+        ("before adaptation (initialisation)", before),
+        ("after adaptation", &after),
+    ] {
+        // One t-SNE of both domains per panel, so that their clouds share the embedding.
+        let n_source = features.source.1.len();
+        let mut rows = features.source.0.clone();
+        rows.extend_from_slice(&features.target.0);
+        let mut points = tsne_2d(&rows, features.dim, &TSNE).map_err(projection_err)?;
+        let target = points.split_off(n_source);
+        panels.push(Panel::Scatter(ScatterPlot {
+            title: when.into(),
+            groups: groups(points, target, features),
+            class_names: data.source_test.classes.clone(),
+            ..ScatterPlot::default()
+        }));
+    }
+    let tsne = Figure {
+        title: format!(
+            "t-SNE of {} source + {} target features, {title}",
+            after.source.1.len(),
+            after.target.1.len()
+        ),
+        panels,
+        columns: 2,
+    };
+    save("tsne", &|path| tsne.save(path, format))
 }
 
 /// Features of up to [`PROJECTED`] evenly spaced images of `data`, row-major, with labels.

@@ -217,6 +217,8 @@ pub fn train<B: AutodiffBackend>(
             .as_ref()
             .and_then(|transfer| transfer.discriminator(device)),
     };
+    // The features before adaptation (the network at initialisation) for the t-SNE picture.
+    let initial_features = report::SampledFeatures::of(&model.net.valid(), data, device);
     let mut optim = RunOptimizer::<B, TrainModel<B>>::new(config);
     let mut source_loader =
         BatchLoader::new(data.source_train.len(), config.batch_size, config.seed);
@@ -457,14 +459,22 @@ pub fn train<B: AutodiffBackend>(
         backend: B::name(device),
     };
     let summary_path = out.join("summary.json");
-    super::atomic::write_atomic(
+    atomic_file::write(
         &summary_path,
         serde_json::to_string_pretty(&summary)
             .expect("serialises")
             .as_bytes(),
     )
     .map_err(io_err(&summary_path))?;
-    report::write_pictures(out, &metrics, &model.net.valid(), data, config, device)?;
+    report::write_pictures(
+        out,
+        &metrics,
+        &model.net.valid(),
+        &initial_features,
+        data,
+        config,
+        device,
+    )?;
     Ok(Some(summary))
 }
 
@@ -598,7 +608,7 @@ fn selected_epoch(metrics: &[EpochMetrics], config: &TrainConfig) -> usize {
 /// Saves the effective configuration beside the results (atomically).
 fn config_file(config: &TrainConfig, out: &Path) -> Result<(), TrainError> {
     let path = out.join("config.json");
-    super::atomic::write_atomic(
+    atomic_file::write(
         &path,
         serde_json::to_string_pretty(config)
             .expect("serialises")
@@ -625,9 +635,11 @@ fn check_resumable(
             state.model, model
         ));
     }
-    // Everything but the number of epochs must be the same to continue the same run.
+    // Everything but the number of epochs (and the pictures' format) must be the same to continue
+    // the same run.
     let mut saved = state.config.clone();
     saved.epochs = config.epochs;
+    saved.plot_format = config.plot_format;
     if &saved != config {
         let ours = serde_json::to_value(config).expect("serialises");
         let theirs = serde_json::to_value(&state.config).expect("serialises");

@@ -1,59 +1,23 @@
-//! NumPy `.npy` files holding a 2-D float32 or float64 array.
+//! NumPy `.npy` files holding a 2-D float32 or float64 array, read with the `npyz` crate.
 //!
-//! The format (versions 1.0, 2.0 and 3.0): the magic string `\x93NUMPY`, a major and a minor
-//! version byte, the header length (2 bytes little-endian in version 1, 4 bytes in versions 2
-//! and 3), the header (a Python dict literal, see [`NpyHeader`]) and the raw data. Accepted
-//! dtypes are `'<f4'` and `'<f8'`; column-major (`fortran_order: True`) arrays are transposed
-//! into the row-major [`Matrix`].
+//! `npyz` parses the header (format versions 1.0, 2.0 and 3.0) and decodes the elements in
+//! either byte order; this module checks what a sample matrix needs (2-D, not empty, the data
+//! exactly as long as the shape says, finite values) and names the file and the problem when
+//! something is off. Column-major (`fortran_order: True`) arrays are transposed into the
+//! row-major [`Matrix`].
 
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
+
+use npyz::{DType, NpyFile, NpyHeader, Order, TypeChar};
 
 use super::error::ReadError;
 use super::matrix::Matrix;
-use super::npy_header::{Literal, NpyHeader};
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
-/// The element types this reader accepts.
-#[derive(Debug, Clone, Copy)]
-enum Dtype {
-    F4,
-    F8,
-}
-
-impl Dtype {
-    fn from_descr(descr: &Literal) -> Option<Self> {
-        match descr {
-            Literal::Str(s) if s == "<f4" => Some(Dtype::F4),
-            Literal::Str(s) if s == "<f8" => Some(Dtype::F8),
-            _ => None,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Dtype::F4 => "<f4",
-            Dtype::F8 => "<f8",
-        }
-    }
-
-    fn size(self) -> usize {
-        match self {
-            Dtype::F4 => 4,
-            Dtype::F8 => 8,
-        }
-    }
-
-    fn decode(self, bytes: &[u8]) -> f64 {
-        match self {
-            Dtype::F4 => f64::from(f32::from_le_bytes(bytes.try_into().expect("4 bytes"))),
-            Dtype::F8 => f64::from_le_bytes(bytes.try_into().expect("8 bytes")),
-        }
-    }
-}
-
-/// Reads a `.npy` file holding a 2-D `<f4` or `<f8` array into a [`Matrix`] (float32 values are
-/// widened exactly to `f64`).
+/// Reads a `.npy` file holding a 2-D float32 or float64 array (either byte order) into a
+/// [`Matrix`] (float32 values are widened exactly to `f64`).
 ///
 /// # Errors
 /// [`ReadError::Io`] when the file cannot be read; [`ReadError::BadNpy`] for a missing magic
@@ -63,68 +27,52 @@ impl Dtype {
 pub fn read_npy_matrix(path: impl AsRef<Path>) -> Result<Matrix, ReadError> {
     let path = path.as_ref().to_path_buf();
     match std::fs::read(&path) {
-        Ok(bytes) => parse_npy(path, &bytes),
+        Ok(bytes) => npy_matrix(path, &bytes),
         Err(source) => Err(ReadError::Io { path, source }),
     }
 }
 
-fn parse_npy(path: PathBuf, bytes: &[u8]) -> Result<Matrix, ReadError> {
+/// [`read_npy_matrix`] of a file already in memory; `path` names it in errors.
+///
+/// # Errors
+/// Those of [`read_npy_matrix`] but [`ReadError::Io`].
+pub fn npy_matrix(path: PathBuf, bytes: &[u8]) -> Result<Matrix, ReadError> {
     let bad = |path: PathBuf, reason: String| Err(ReadError::BadNpy { path, reason });
-    if bytes.len() < 8 || !bytes.starts_with(MAGIC) {
+    if !bytes.starts_with(MAGIC) {
         return bad(
             path,
             "it does not start with the magic string \\x93NUMPY".into(),
         );
     }
-    let (major, minor) = (bytes[6], bytes[7]);
-    let length_bytes = match major {
-        1 => 2,
-        2 | 3 => 4,
-        _ => {
-            return bad(
+    if let Some(reason) = header_length_problem(bytes) {
+        return bad(path, reason);
+    }
+    let mut cursor = Cursor::new(bytes);
+    // npyz multiplies the shape's dimensions without checking for overflow, which panics in
+    // builds with overflow checks: a malformed file must be an error, not a crash.
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        NpyHeader::from_reader(&mut cursor)
+    }));
+    let header = match parsed {
+        Ok(Ok(header)) => header,
+        Ok(Err(err)) => return bad(path, format!("malformed header: {err}")),
+        Err(_) => return bad(path, "malformed header: its shape overflows".into()),
+    };
+    let data = &bytes[cursor.position() as usize..];
+    let (dtype, size) = match header.dtype() {
+        DType::Plain(ts)
+            if ts.type_char() == TypeChar::Float && matches!(ts.size_field(), 4 | 8) =>
+        {
+            (ts.to_string(), ts.size_field() as usize)
+        }
+        other => {
+            return Err(ReadError::UnsupportedDtype {
                 path,
-                format!("format version {major}.{minor} is not supported (1.0, 2.0 and 3.0 are)"),
-            );
+                dtype: format!("'{}'", other.descr().trim_matches('\'')),
+            });
         }
     };
-    let header_start = 8 + length_bytes;
-    let Some(length_field) = bytes.get(8..header_start) else {
-        return bad(path, "the header length field is truncated".into());
-    };
-    let header_len = length_field
-        .iter()
-        .rev()
-        .fold(0usize, |acc, &byte| (acc << 8) | usize::from(byte));
-    let header_end = header_start + header_len;
-    let Some(header_bytes) = bytes.get(header_start..header_end) else {
-        return bad(
-            path,
-            format!(
-                "the header is truncated: it declares {header_len} bytes, the file has {} after the length field",
-                bytes.len() - header_start
-            ),
-        );
-    };
-    let header_text = if major == 3 {
-        match std::str::from_utf8(header_bytes) {
-            Ok(text) => text.to_owned(),
-            Err(_) => return bad(path, "the version 3 header is not UTF-8".into()),
-        }
-    } else {
-        // Versions 1 and 2 encode the header in Latin-1, whose bytes are the first 256 code points.
-        header_bytes.iter().map(|&byte| char::from(byte)).collect()
-    };
-    let header = match NpyHeader::parse(&header_text) {
-        Ok(header) => header,
-        Err(reason) => return bad(path, reason),
-    };
-    let Some(dtype) = Dtype::from_descr(&header.descr) else {
-        return Err(ReadError::UnsupportedDtype {
-            path,
-            dtype: header.descr.to_string(),
-        });
-    };
-    let shape = header.shape;
+    let shape: Vec<usize> = header.shape().iter().map(|&d| d as usize).collect();
     let [rows, cols] = shape[..] else {
         return Err(ReadError::NotTwoDimensional { path, shape });
     };
@@ -133,37 +81,46 @@ fn parse_npy(path: PathBuf, bytes: &[u8]) -> Result<Matrix, ReadError> {
     }
     let Some(expected) = rows
         .checked_mul(cols)
-        .and_then(|count| count.checked_mul(dtype.size()))
+        .and_then(|count| count.checked_mul(size))
     else {
         return bad(path, format!("shape ({rows}, {cols}) is too large"));
     };
-    let data = &bytes[header_end..];
-    if data.len() < expected {
-        return Err(ReadError::Truncated {
-            path,
-            shape,
-            dtype: dtype.name().into(),
-            expected,
-            found: data.len(),
-        });
-    }
-    if data.len() > expected {
-        return Err(ReadError::TrailingBytes {
-            path,
-            shape,
-            dtype: dtype.name().into(),
-            expected,
-            extra: data.len() - expected,
-        });
-    }
-    let mut values = vec![0.0; rows * cols];
-    for (stored, chunk) in data.chunks_exact(dtype.size()).enumerate() {
-        let (row, column) = if header.fortran_order {
-            (stored % rows, stored / rows)
+    if data.len() != expected {
+        return Err(if data.len() < expected {
+            ReadError::Truncated {
+                path,
+                shape,
+                dtype,
+                expected,
+                found: data.len(),
+            }
         } else {
-            (stored / cols, stored % cols)
+            ReadError::TrailingBytes {
+                path,
+                shape,
+                dtype,
+                expected,
+                extra: data.len() - expected,
+            }
+        });
+    }
+    let order = header.order();
+    let file = NpyFile::with_header(header, data);
+    let stored: Vec<f64> = match if size == 4 {
+        file.into_vec::<f32>()
+            .map(|v| v.into_iter().map(f64::from).collect())
+    } else {
+        file.into_vec::<f64>()
+    } {
+        Ok(stored) => stored,
+        Err(err) => return bad(path, format!("cannot decode the data: {err}")),
+    };
+    let mut values = vec![0.0; rows * cols];
+    for (index, value) in stored.into_iter().enumerate() {
+        let (row, column) = match order {
+            Order::Fortran => (index % rows, index / rows),
+            Order::C => (index / cols, index % cols),
         };
-        let value = dtype.decode(chunk);
         if !value.is_finite() {
             return Err(ReadError::NonFiniteElement {
                 path,
@@ -179,6 +136,38 @@ fn parse_npy(path: PathBuf, bytes: &[u8]) -> Result<Matrix, ReadError> {
         cols,
         values,
         header: None,
+    })
+}
+
+/// Why the header-length field of a file that starts with the magic string cannot be right, if
+/// it cannot: an unknown version, or a header longer than the file. Checked before `npyz`
+/// allocates the declared length.
+fn header_length_problem(bytes: &[u8]) -> Option<String> {
+    let (Some(&major), Some(&minor)) = (bytes.get(6), bytes.get(7)) else {
+        return Some("the format version is missing".into());
+    };
+    let field = match major {
+        1 => 2,
+        2 | 3 => 4,
+        _ => {
+            return Some(format!(
+                "format version {major}.{minor} is not supported (1.0, 2.0 and 3.0 are)"
+            ));
+        }
+    };
+    let start = 8 + field;
+    let Some(length) = bytes.get(8..start) else {
+        return Some("the header length field is truncated".into());
+    };
+    let length = length
+        .iter()
+        .rev()
+        .fold(0usize, |acc, &byte| (acc << 8) | usize::from(byte));
+    let available = bytes.len() - start;
+    (length > available).then(|| {
+        format!(
+            "the header is truncated: it declares {length} bytes, the file has {available} after the length field"
+        )
     })
 }
 
@@ -269,6 +258,21 @@ mod tests {
     }
 
     #[test]
+    fn big_endian_arrays_read() {
+        let dir = TestDir::new("npy_big_endian");
+        let values = [1.5f64, -2.0];
+        let data: Vec<u8> = values.iter().flat_map(|v| v.to_be_bytes()).collect();
+        let path = dir.write_bytes("b.npy", &npy(1, ">f8", false, "(1, 2)", &data));
+        assert_eq!(read_npy_matrix(&path).unwrap().values, values.to_vec());
+        let data: Vec<u8> = [0.25f32, 8.0]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect();
+        let path = dir.write_bytes("s.npy", &npy(2, ">f4", true, "(2, 1)", &data));
+        assert_eq!(read_npy_matrix(&path).unwrap().values, vec![0.25, 8.0]);
+    }
+
+    #[test]
     fn fortran_order_is_transposed_into_row_major() {
         let dir = TestDir::new("npy_fortran");
         // The 2x3 matrix [[1, 2, 3], [4, 5, 6]] stored column by column.
@@ -340,13 +344,13 @@ mod tests {
     #[test]
     fn unsupported_dtypes_are_named() {
         let dir = TestDir::new("npy_dtype");
-        for descr in [">f8", "<i8", "|u1", "<f2"] {
+        for descr in ["<i8", "|u1", "<f2"] {
             let path = dir.write_bytes("d.npy", &npy(1, descr, false, "(1, 1)", &[0; 8]));
             let err = read_npy_matrix(&path).unwrap_err();
             assert_eq!(
                 err.to_string(),
                 format!(
-                    "{}: dtype '{descr}' is not supported; accepted: '<f4' (float32) and '<f8' (float64), little-endian",
+                    "{}: dtype '{descr}' is not supported; accepted: 'f4' (float32) and 'f8' (float64), either byte order ('<f8', '>f8')",
                     path.display()
                 )
             );

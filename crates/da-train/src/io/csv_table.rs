@@ -1,18 +1,19 @@
-//! Comma-separated numeric files: a line-level table reader and the matrix reader built on it.
+//! Comma-separated numeric files, read with the `csv` crate: a table reader that checks the
+//! shape and keeps every row's line, and the matrix reader built on it.
 //!
-//! The format: one row per line, fields separated by commas, whitespace around a field ignored,
-//! no quoting. The first non-blank line is a header when one of its fields is a non-empty
-//! non-number (`x1, x2, label`); every row, the header included, must have the same number of
-//! fields. Blank lines are allowed only at the end of the file. Line endings may be `\n` or
-//! `\r\n`, and a UTF-8 byte-order mark is skipped.
+//! The format: RFC 4180 CSV (fields separated by commas, double-quoted fields may hold commas,
+//! quotes and line breaks), whitespace around a field ignored. The first non-blank line is a
+//! header when one of its fields is a non-empty non-number (`x1, x2, label`); every row, the
+//! header included, must have the same number of fields. Blank lines are allowed only at the
+//! end of the file. Line endings may be `\n` or `\r\n`, and a UTF-8 byte-order mark is skipped.
+//! Errors name the file, and the line and column where there is one.
 
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::error::ReadError;
 use super::matrix::Matrix;
 
-/// A CSV file split into lines and checked for shape, its fields not yet interpreted.
+/// A CSV file split into records and checked for shape, its fields not yet interpreted.
 ///
 /// [`read_csv_matrix`] reads every field as a number; readers for other layouts (a label
 /// column, say) walk [`CsvTable::rows`] themselves and parse fields with [`CsvTable::number`],
@@ -20,17 +21,17 @@ use super::matrix::Matrix;
 #[derive(Debug, Clone)]
 pub struct CsvTable {
     path: PathBuf,
-    text: String,
     header: Option<Vec<String>>,
     first_line: usize,
     width: usize,
-    rows: Vec<(usize, Range<usize>)>,
+    rows: Vec<(usize, csv::StringRecord)>,
 }
 
 /// One data row of a [`CsvTable`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct CsvRow<'a> {
-    /// The row's line in the file (1-based).
+    /// The row's line in the file (1-based; the first line of a row whose quoted fields span
+    /// several).
     pub line: usize,
     /// The row's fields, whitespace trimmed; there are always [`CsvTable::width`] of them.
     pub fields: Vec<&'a str>,
@@ -40,17 +41,17 @@ impl CsvTable {
     /// Reads `path` and checks its shape.
     ///
     /// # Errors
-    /// [`ReadError::Io`] when the file cannot be read, [`ReadError::NotText`] when it is not UTF-8,
-    /// [`ReadError::Empty`] when it has no non-blank line, [`ReadError::NoDataRows`] when it has
-    /// only a header, [`ReadError::BlankLine`] for a blank line before the last row and
-    /// [`ReadError::Ragged`] for a row whose field count differs from the first line's.
+    /// [`ReadError::Io`] when the file cannot be read, [`ReadError::NotText`] when it is not
+    /// UTF-8, [`ReadError::Empty`] when it has no non-blank line, [`ReadError::NoDataRows`] when
+    /// it has only a header, [`ReadError::BlankLine`] for a blank line before the last row,
+    /// [`ReadError::Ragged`] for a row whose field count differs from the first line's and
+    /// [`ReadError::BadCsv`] for what the CSV parser rejects.
     pub fn read(path: impl AsRef<Path>) -> Result<Self, ReadError> {
         let path = path.as_ref().to_path_buf();
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(source) => return Err(ReadError::Io { path, source }),
-        };
-        Self::from_bytes(path, bytes)
+        match std::fs::read(&path) {
+            Ok(bytes) => Self::from_bytes(path, bytes),
+            Err(source) => Err(ReadError::Io { path, source }),
+        }
     }
 
     /// Parses the contents of a file already in memory; `path` names it in errors.
@@ -66,48 +67,78 @@ impl CsvTable {
                 return Err(ReadError::NotText { path, line });
             }
         };
-        Self::parse(path, text)
-    }
-
-    fn parse(path: PathBuf, text: String) -> Result<Self, ReadError> {
-        let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(body.as_bytes());
         let mut header = None;
         let mut first: Option<(usize, usize)> = None; // (line, width)
         let mut rows = Vec::new();
-        let mut blank_since: Option<usize> = None;
-        let mut start = bom;
-        for (index, content) in text[bom..].split('\n').enumerate() {
-            let line = index + 1;
-            let range = start..start + content.len();
-            start = range.end + 1;
-            if content.trim().is_empty() {
-                blank_since.get_or_insert(line);
+        // The line after the last non-blank record: a record starting later skipped a blank.
+        let mut next_line = 1;
+        let mut blank: Option<usize> = None;
+        for record in reader.records() {
+            let record = match record {
+                Ok(record) => record,
+                Err(err) => {
+                    let line = err.position().map_or(0, |p| p.line() as usize);
+                    return Err(ReadError::BadCsv {
+                        path,
+                        line,
+                        reason: err.to_string(),
+                    });
+                }
+            };
+            // The record's first line, counted from its byte offset: the parser's position is
+            // where it started looking, before the empty lines it skipped.
+            let line = record.position().map_or(next_line, |p| {
+                let bytes = body.as_bytes();
+                let mut start = (p.byte() as usize).min(bytes.len());
+                while matches!(bytes.get(start), Some(b'\n' | b'\r')) {
+                    start += 1;
+                }
+                1 + bytes[..start].iter().filter(|&&b| b == b'\n').count()
+            });
+            if record.len() == 1 && record[0].is_empty() {
+                // A line of whitespace only.
+                blank.get_or_insert(line);
+                next_line = line + 1;
                 continue;
             }
-            if let Some(blank) = blank_since {
-                return Err(ReadError::BlankLine { path, line: blank });
+            if line > next_line {
+                // The parser skips empty lines; this record starts after one.
+                blank.get_or_insert(next_line);
             }
-            let fields = split_csv_line(content);
+            if let Some(line) = blank {
+                return Err(ReadError::BlankLine { path, line });
+            }
+            let spanned = record
+                .iter()
+                .map(|f| f.matches('\n').count())
+                .sum::<usize>();
+            next_line = line + 1 + spanned;
             match first {
                 None => {
-                    first = Some((line, fields.len()));
-                    if is_header(&fields) {
-                        header = Some(fields.iter().map(|field| unquote(field)).collect());
+                    first = Some((line, record.len()));
+                    if is_header(&record) {
+                        header = Some(record.iter().map(unquote).collect());
                         continue;
                     }
                 }
-                Some((first_line, expected)) if fields.len() != expected => {
+                Some((first_line, expected)) if record.len() != expected => {
                     return Err(ReadError::Ragged {
                         path,
                         line,
-                        found: fields.len(),
+                        found: record.len(),
                         expected,
                         first_line,
                     });
                 }
                 Some(_) => {}
             }
-            rows.push((line, range));
+            rows.push((line, record));
         }
         let Some((first_line, width)) = first else {
             return Err(ReadError::Empty { path });
@@ -120,7 +151,6 @@ impl CsvTable {
         }
         Ok(Self {
             path,
-            text,
             header,
             first_line,
             width,
@@ -133,7 +163,7 @@ impl CsvTable {
         &self.path
     }
 
-    /// The header's column names (surrounding double quotes removed), if the file has a header.
+    /// The header's column names, if the file has a header.
     pub fn header(&self) -> Option<&[String]> {
         self.header.as_deref()
     }
@@ -155,9 +185,9 @@ impl CsvTable {
 
     /// The data rows, in file order.
     pub fn rows(&self) -> impl Iterator<Item = CsvRow<'_>> + '_ {
-        self.rows.iter().map(|(line, range)| CsvRow {
+        self.rows.iter().map(|(line, record)| CsvRow {
             line: *line,
-            fields: split_csv_line(&self.text[range.clone()]),
+            fields: record.iter().collect(),
         })
     }
 
@@ -174,13 +204,6 @@ impl CsvTable {
     }
 }
 
-/// Splits one line at its commas and trims whitespace (including a `\r`) around each field.
-///
-/// An empty line gives one empty field.
-pub fn split_csv_line(line: &str) -> Vec<&str> {
-    line.split(',').map(str::trim).collect()
-}
-
 /// Parses one field as a finite `f64`; `line` and `column` (both 1-based) go into the error.
 ///
 /// # Errors
@@ -192,29 +215,33 @@ pub fn parse_number(
     column: usize,
     field: &str,
 ) -> Result<f64, ReadError> {
+    let error = |finite: bool| {
+        let (path, field) = (path.to_path_buf(), field.to_owned());
+        Err(if finite {
+            ReadError::NotANumber {
+                path,
+                line,
+                column,
+                field,
+            }
+        } else {
+            ReadError::NotFinite {
+                path,
+                line,
+                column,
+                field,
+            }
+        })
+    };
     match field.parse::<f64>() {
         Ok(value) if value.is_finite() => Ok(value),
-        Ok(_) => Err(ReadError::NotFinite {
-            path: path.to_path_buf(),
-            line,
-            column,
-            field: field.to_owned(),
-        }),
-        Err(_) => Err(ReadError::NotANumber {
-            path: path.to_path_buf(),
-            line,
-            column,
-            field: field.to_owned(),
-        }),
+        Ok(_) => error(false),
+        Err(_) => error(true),
     }
 }
 
-/// Reads a CSV file of numbers into a [`Matrix`], one row per data line.
-///
-/// The format: one row per line, fields separated by commas, whitespace around a field ignored,
-/// no quoting; the first non-blank line is a header when one of its fields is a non-empty
-/// non-number, and every row has the same number of fields. The header, when there is one,
-/// becomes [`Matrix::header`].
+/// Reads a CSV file of numbers into a [`Matrix`], one row per data line (the format of the
+/// [module docs](self)). The header, when there is one, becomes [`Matrix::header`].
 ///
 /// # Errors
 /// Those of [`CsvTable::read`], and [`ReadError::NotANumber`] / [`ReadError::NotFinite`] for the
@@ -241,12 +268,14 @@ pub fn csv_matrix(table: CsvTable) -> Result<Matrix, ReadError> {
 
 /// A first line is a header when some field is neither empty nor a number; an empty field in an
 /// otherwise numeric line is a data error, reported as such, not a header.
-fn is_header(fields: &[&str]) -> bool {
-    fields
+fn is_header(record: &csv::StringRecord) -> bool {
+    record
         .iter()
         .any(|field| !field.is_empty() && field.parse::<f64>().is_err())
 }
 
+/// A header field quoted after leading whitespace (`x1, "x 2"`), which CSV keeps verbatim,
+/// without its quotes.
 fn unquote(field: &str) -> String {
     field
         .strip_prefix('"')
@@ -284,6 +313,29 @@ mod tests {
         assert_eq!(matrix.shape(), [3, 2]);
         assert_eq!(matrix.values, vec![0.25, 1.0, -1.0, 2.0, 3.0, 4.0]);
         assert_eq!(matrix.header, Some(vec!["x1".to_owned(), "x 2".to_owned()]));
+    }
+
+    #[test]
+    fn quoted_fields_hold_commas_and_line_breaks() {
+        let dir = TestDir::new("csv_quoted");
+        let path = dir.write("q.csv", "\"a,b\",c\n\"1\",2\n3,\"4\"\n");
+        let matrix = read_csv_matrix(&path).unwrap();
+        assert_eq!(matrix.header, Some(vec!["a,b".to_owned(), "c".to_owned()]));
+        assert_eq!(matrix.values, vec![1.0, 2.0, 3.0, 4.0]);
+        // A header field spanning two lines: the rows after it keep their true lines.
+        let path = dir.write("m.csv", "\"x\ny\",z\n1,2\n3,abc\n");
+        let err = read_csv_matrix(&path).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ReadError::NotANumber {
+                    line: 4,
+                    column: 2,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 
     #[test]
