@@ -1,5 +1,5 @@
 //! Writing files so that a crash never leaves a half-written one behind: every checkpoint,
-//! metrics file, summary and picture of the workspace is written through [`write`].
+//! metrics file, summary and picture of the workspace is written through [`write()`].
 //!
 //! The bytes go to a [`tempfile::NamedTempFile`] in the destination's folder, are flushed to
 //! disk, and the temporary file is then persisted (renamed) over the destination, which on one

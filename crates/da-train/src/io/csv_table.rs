@@ -240,8 +240,12 @@ pub fn parse_number(
     }
 }
 
-/// Reads a CSV file of numbers into a [`Matrix`], one row per data line (the format of the
-/// [module docs](self)). The header, when there is one, becomes [`Matrix::header`].
+/// Reads a CSV file of numbers into a [`Matrix`], one row per data line.
+///
+/// The format: RFC 4180 CSV (quoted fields may hold commas, quotes and line breaks), whitespace
+/// around a field ignored; the first non-blank line is a header when one of its fields is a
+/// non-empty non-number, every row has the same number of fields, and blank lines are allowed
+/// only at the end. The header, when there is one, becomes [`Matrix::header`].
 ///
 /// # Errors
 /// Those of [`CsvTable::read`], and [`ReadError::NotANumber`] / [`ReadError::NotFinite`] for the
