@@ -80,8 +80,10 @@ pub fn write_pictures<B: Backend>(
         )
     };
     let title = format!(
-        "{} -> {}, transfer {:?}",
-        config.source, config.target, config.transfer
+        "{} -> {}, transfer {}",
+        config.source,
+        config.target,
+        config.transfer.name()
     );
     let loss = LineChart {
         title: format!("Training losses, {title}"),
