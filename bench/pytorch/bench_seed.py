@@ -23,6 +23,10 @@ Cases (ids as in `cargo xtask bench --list`, backend `torch-cpu`):
   3x128x128, DANN's colour digits network 3x28x28), source
   batch 64 and target batch 32.
 
+With `--device cuda` the script runs instead the `torch-matmul` cases on the GPU (backend
+`torch-cuda`; `cargo xtask bench --cuda --compare-pytorch` does so); when torch sees no GPU, each
+of those rows says so.
+
 Each case runs in its own Python process (peak memory from `resource.getrusage`, which includes
 the interpreter and torch, about 300 MiB), with the same glibc allocator setting as da-bench
 (GLIBC_TUNABLES, unless already set; see `child_env`); a case that runs out of memory or
@@ -142,6 +146,8 @@ def parse_args(argv):
                         help="skip cases estimated to need more (default: half of MemAvailable)")
     parser.add_argument("--filter", action="append", default=[], help="only the case ids containing this text (repeat it: any of several)")
     parser.add_argument("--list", action="store_true", help="print the case ids and exit")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                        help="cpu: every case; cuda: the matrix-product MMD cases on the GPU")
     parser.add_argument("--run-case", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     for name in ("samples", "cnn_samples"):
@@ -167,14 +173,17 @@ def case_id(case):
 
 def build_cases(args):
     cases = []
+    backend = f"torch-{args.device}"
     for implementation, variant in MMD_CASES:
+        if args.device == "cuda" and implementation != "torch-matmul":
+            continue
         for n in args.sizes:
             for d in args.dims:
                 cases.append({
                     "group": "mmd", "implementation": implementation, "variant": variant,
-                    "backend": "torch-cpu", "shape": {"n": n, "m": n, "d": d},
+                    "backend": backend, "shape": {"n": n, "m": n, "d": d},
                 })
-    for network in args.networks:
+    for network in (args.networks if args.device == "cpu" else []):
         for mode in CNN_MODES:
             cases.append({
                 "group": "cnn", "implementation": "torch", "variant": f"{network}-{mode}",
@@ -269,7 +278,7 @@ def run_in_child(case, args):
     command = [sys.executable, os.path.abspath(__file__), "--run-case", json.dumps(case)]
     for flag, value in (("--samples", args.samples), ("--cnn-samples", args.cnn_samples),
                         ("--warmup-iters", args.warmup_iters), ("--warmup-ms", args.warmup_ms),
-                        ("--budget-ms", args.budget_ms)):
+                        ("--budget-ms", args.budget_ms), ("--device", args.device)):
         command += [flag, str(value)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout_s,
@@ -392,8 +401,11 @@ def child(case, args):
     shape = case["shape"]
     if case["group"] == "mmd":
         n, m, d = shape["n"], shape["m"], shape["d"]
-        source = torch.randn(n, d)
-        target = torch.randn(m, d) + 0.5
+        device = torch.device(args.device)
+        if args.device == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError("torch sees no CUDA GPU")
+        source = torch.randn(n, d, device=device)
+        target = torch.randn(m, d, device=device) + 0.5
         if case["implementation"] == "torch-seed":
             kernel_type = "rbf" if case["variant"] == "gaussian-biased" else "linear"
             seed_loss = MMDLoss(kernel_type=kernel_type)
@@ -443,7 +455,10 @@ def child(case, args):
     times = measure(step, samples, args.warmup_iters, args.warmup_ms, args.budget_ms)
     row = dict(case)
     row.update(summary(times))
-    row["device"] = f"cpu: {cpu_model()}, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    if args.device == "cuda":
+        row["device"] = f"cuda: {torch.cuda.get_device_name()}, torch {torch.__version__}"
+    else:
+        row["device"] = f"cpu: {cpu_model()}, torch {torch.__version__}, {torch.get_num_threads()} threads"
     row["status"] = "ok"
     # ru_maxrss is in KiB on Linux.
     row["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

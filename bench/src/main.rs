@@ -70,6 +70,8 @@ enum BackendKind {
     Ndarray,
     /// `Autodiff<Wgpu>` (needs the `wgpu` feature).
     Wgpu,
+    /// `Autodiff<Cuda>` (needs the `cuda` feature and an NVIDIA GPU).
+    Cuda,
 }
 
 impl BackendKind {
@@ -77,6 +79,7 @@ impl BackendKind {
         match self {
             BackendKind::Ndarray => "ndarray",
             BackendKind::Wgpu => "wgpu",
+            BackendKind::Cuda => "cuda",
         }
     }
 }
@@ -192,6 +195,16 @@ fn main() {
         #[cfg(not(feature = "wgpu"))]
         BackendKind::Wgpu => {
             panic!("da-bench was built without the wgpu backend: build it with `--features wgpu`")
+        }
+        #[cfg(feature = "cuda")]
+        BackendKind::Cuda => {
+            let device = burn_cuda::CudaDevice::default();
+            let name = format!("cuda: {device:?}");
+            run_case::<Autodiff<burn_cuda::Cuda>>(&cli, &device, name, Conv::Native)
+        }
+        #[cfg(not(feature = "cuda"))]
+        BackendKind::Cuda => {
+            panic!("da-bench was built without the cuda backend: build it with `--features cuda`")
         }
     };
     println!("{row}");

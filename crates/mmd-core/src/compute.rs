@@ -1,4 +1,5 @@
-//! Where the quadratic Gaussian MMD is computed: backend tensor operations or a fused host kernel.
+//! Where the quadratic Gaussian MMD is computed: backend tensor operations, a fused host kernel
+//! or a fused CubeCL kernel.
 
 use burn::tensor::backend::Backend;
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,14 @@ pub enum Compute {
     /// are read to the host and the gradient written back, which on a GPU backend costs a
     /// transfer and a synchronisation.
     Host,
+    /// One fused CubeCL kernel per row block of the kernel matrix, on the backend's device:
+    /// distances, every kernel, the block sums and the gradient weights in one launch, then one
+    /// matrix product for the gradient. For `CubeBackend` f32 tensors (burn-wgpu, burn-cuda; plain
+    /// or under burn-autodiff) of a runtime this crate was built for (features `wgpu`, `cuda`);
+    /// other float types and backends wrapped in burn's `fusion` take [`Compute::Tensor`].
+    /// Forcing it on any other backend is an error
+    /// ([`MmdError::ComputeUnavailable`](crate::MmdError::ComputeUnavailable)).
+    Cube,
 }
 
 impl Compute {
@@ -27,15 +36,29 @@ impl Compute {
         match self {
             Compute::Tensor => "tensor",
             Compute::Host => "host",
+            Compute::Cube => "cube",
         }
     }
 
     /// What `choice` (`None`: by backend) resolves to for tensors on `device`.
     pub(crate) fn resolve<B: Backend>(choice: Option<Compute>, device: &B::Device) -> Compute {
-        choice.unwrap_or_else(|| match B::name(device).contains("ndarray") {
-            true => Compute::Host,
-            false => Compute::Tensor,
+        choice.unwrap_or_else(|| {
+            if B::name(device).contains("ndarray") {
+                Compute::Host
+            } else if Compute::cube_available::<B>() {
+                Compute::Cube
+            } else {
+                Compute::Tensor
+            }
         })
+    }
+
+    /// Whether [`Compute::Cube`] can run on backend `B` in this build.
+    pub(crate) fn cube_available<B: Backend>() -> bool {
+        #[cfg(feature = "cubecl-kernel")]
+        return crate::gaussian_cube::available::<B>();
+        #[cfg(not(feature = "cubecl-kernel"))]
+        false
     }
 }
 
@@ -51,7 +74,8 @@ mod tests {
         assert_eq!(Compute::resolve::<NdArray>(None, &device), Compute::Host);
         let autodiff = Compute::resolve::<Autodiff<NdArray<f64>>>(None, &device);
         assert_eq!(autodiff, Compute::Host);
-        for forced in [Compute::Tensor, Compute::Host] {
+        assert!(!Compute::cube_available::<NdArray>());
+        for forced in [Compute::Tensor, Compute::Host, Compute::Cube] {
             assert_eq!(Compute::resolve::<NdArray>(Some(forced), &device), forced);
         }
     }

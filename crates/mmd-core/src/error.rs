@@ -49,6 +49,14 @@ pub enum MmdError {
         /// Rows of the target batch.
         target_rows: usize,
     },
+    /// [`Compute::Cube`](crate::Compute::Cube) was forced on a backend it cannot run on.
+    #[error(
+        "compute = cube needs a CubeCL backend (burn-wgpu or burn-cuda, f32, without fusion) of a runtime mmd-core was built for (its cargo features `wgpu`, `cuda`); the backend is {backend}. Leave compute unset to choose by backend"
+    )]
+    ComputeUnavailable {
+        /// The backend's name ([`Backend::name`](burn::tensor::backend::Backend::name)).
+        backend: String,
+    },
     /// `kernel_mul` must be finite and positive.
     #[error("kernel_mul must be a finite number > 0, got {0}")]
     InvalidKernelMul(f64),

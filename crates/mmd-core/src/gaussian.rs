@@ -255,20 +255,20 @@ fn power<B: Backend>(x: Tensor<B, 2>, q: u32) -> Tensor<B, 2> {
 }
 
 /// The estimator's block weights: `W_ij` depends only on the domains of `i` and `j`.
-struct BlockWeights {
+pub(crate) struct BlockWeights {
     n: usize,
     m: usize,
     /// Source-source, target-target and source-target weights.
-    ss: f64,
-    tt: f64,
-    st: f64,
+    pub(crate) ss: f64,
+    pub(crate) tt: f64,
+    pub(crate) st: f64,
     /// `sum_i W_ii` where the estimator excludes the diagonal (unbiased), else 0: the constant
     /// to subtract for a kernel diagonal of ones.
-    diagonal: f64,
+    pub(crate) diagonal: f64,
 }
 
 impl BlockWeights {
-    fn new(n: usize, m: usize, estimator: Estimator) -> Self {
+    pub(crate) fn new(n: usize, m: usize, estimator: Estimator) -> Self {
         let (nf, mf) = (n as f64, m as f64);
         let st = -1.0 / (nf * mf);
         match estimator {

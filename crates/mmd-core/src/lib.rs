@@ -29,6 +29,8 @@ mod distance;
 mod error;
 mod estimator;
 mod gaussian;
+#[cfg(feature = "cubecl-kernel")]
+mod gaussian_cube;
 mod gaussian_host;
 mod grad_reverse;
 mod host;

@@ -162,13 +162,20 @@ impl MmdLoss {
     ///
     /// # Errors
     /// [`MmdError::FeatureMismatch`] when the widths differ, [`MmdError::EmptyBatch`] for a batch
-    /// without rows or columns, [`MmdError::TooFewRows`] when the estimator needs two rows.
+    /// without rows or columns, [`MmdError::TooFewRows`] when the estimator needs two rows,
+    /// [`MmdError::ComputeUnavailable`] when [`Compute::Cube`] is forced on a backend it cannot
+    /// run on.
     pub fn try_forward<B: Backend>(
         &self,
         source: Tensor<B, 2>,
         target: Tensor<B, 2>,
     ) -> Result<Tensor<B, 1>, MmdError> {
         check_batches(source.dims(), target.dims(), self.estimator)?;
+        if self.compute == Some(Compute::Cube) && !Compute::cube_available::<B>() {
+            return Err(MmdError::ComputeUnavailable {
+                backend: B::name(&source.device()),
+            });
+        }
         Ok(match (self.kernel, self.estimator) {
             (_, Estimator::LinearTime) => self.linear_time(source, target),
             (Kernel::Linear, estimator) => linear_kernel(source, target, estimator),
@@ -241,10 +248,19 @@ impl MmdLoss {
             kernel_num: self.kernel_num,
             powers: self.fast_gaussian,
         };
-        if Compute::resolve::<B>(self.compute, &source.device()) == Compute::Host {
-            gaussian_mmd_host(source, target, base, kernels, estimator)
-        } else {
-            gaussian_mmd(source, target, base, kernels, estimator)
+        match Compute::resolve::<B>(self.compute, &source.device()) {
+            Compute::Host => gaussian_mmd_host(source, target, base, kernels, estimator),
+            Compute::Tensor => gaussian_mmd(source, target, base, kernels, estimator),
+            Compute::Cube => {
+                #[cfg(feature = "cubecl-kernel")]
+                if let Some(loss) = crate::gaussian_cube::gaussian_mmd_cube(
+                    &source, &target, &base, kernels, estimator,
+                ) {
+                    return loss;
+                }
+                // Not f32: the documented fallback.
+                gaussian_mmd(source, target, base, kernels, estimator)
+            }
         }
     }
 
@@ -419,6 +435,20 @@ mod tests {
                 )
             );
         }
+    }
+
+    #[test]
+    fn forcing_the_cubecl_kernel_on_ndarray_names_the_backend() {
+        let device = Default::default();
+        let batch = || Tensor::<NdArray<f32>, 2>::from_floats([[0.0, 1.0], [2.0, 0.5]], &device);
+        let loss = MmdLossConfig::new()
+            .with_compute(Some(Compute::Cube))
+            .init();
+        let err = loss.try_forward(batch(), batch()).unwrap_err();
+        assert!(
+            matches!(&err, MmdError::ComputeUnavailable { backend } if backend.contains("ndarray"))
+        );
+        assert!(err.to_string().contains("compute = cube"), "{err}");
     }
 
     #[test]

@@ -30,7 +30,12 @@ fn cases() -> Vec<Case> {
 
 /// Checks every case on backend `B`; `rel` bounds the loss and gradient errors relative to the
 /// f64 truth (absolute where the truth is 0). Returns the failures, one line each.
-fn check_all<B: AutodiffBackend>(device: &B::Device, rel: f64, precision: &str) -> Vec<String> {
+fn check_all<B: AutodiffBackend>(
+    device: &B::Device,
+    rel: f64,
+    precision: &str,
+    computes: &[Compute],
+) -> Vec<String> {
     let mut failures = Vec::new();
     for case in cases() {
         let c = &case.json;
@@ -44,13 +49,11 @@ fn check_all<B: AutodiffBackend>(device: &B::Device, rel: f64, precision: &str) 
             None => Bandwidth::Mean,
         };
         // Every Gaussian path: powers of one exponential (where `kernel_mul` allows) or one
-        // exponential per kernel, each in the fused host kernel and in tensor operations.
-        for (fast_gaussian, compute) in [
-            (true, Compute::Host),
-            (false, Compute::Host),
-            (true, Compute::Tensor),
-            (false, Compute::Tensor),
-        ] {
+        // exponential per kernel, each on every way of computing it that `computes` names.
+        let paths = computes
+            .iter()
+            .flat_map(|&compute| [(true, compute), (false, compute)]);
+        for (fast_gaussian, compute) in paths {
             let path = match fast_gaussian {
                 true => format!("fast, {}", compute.name()),
                 false => format!("exp per kernel, {}", compute.name()),
@@ -123,15 +126,18 @@ fn check_all<B: AutodiffBackend>(device: &B::Device, rel: f64, precision: &str) 
     failures
 }
 
+/// The ways of computing the Gaussian losses on ndarray.
+const ON_CPU: &[Compute] = &[Compute::Host, Compute::Tensor];
+
 #[test]
 fn golden_ndarray_f64() {
-    let failures = check_all::<common::F64>(&Default::default(), 1e-12, "ndarray f64");
+    let failures = check_all::<common::F64>(&Default::default(), 1e-12, "ndarray f64", ON_CPU);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
 fn golden_ndarray_f32() {
-    let failures = check_all::<common::F32>(&Default::default(), 1e-5, "ndarray f32");
+    let failures = check_all::<common::F32>(&Default::default(), 1e-5, "ndarray f32", ON_CPU);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -139,7 +145,9 @@ fn golden_ndarray_f32() {
 #[test]
 fn golden_wgpu_f32() {
     // Panics (fails) when no adapter exists: CI must not pass silently without a GPU driver.
-    let failures = check_all::<common::Gpu>(&Default::default(), 1e-5, "wgpu f32");
+    // The fused CubeCL kernel (the default there), the tensor path and the host kernel.
+    let computes = [Compute::Cube, Compute::Tensor, Compute::Host];
+    let failures = check_all::<common::Gpu>(&Default::default(), 1e-5, "wgpu f32", &computes);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

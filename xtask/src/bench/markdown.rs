@@ -18,17 +18,23 @@ pub struct Header {
     pub notes: Vec<String>,
 }
 
-/// Which PyTorch row a row is compared with: the same group, variant and shape, measured,
-/// preferring the seed's code, then the matrix-product version, then the CNN step.
+/// Which PyTorch row a row is compared with: the same group, variant and shape, measured, on the
+/// same kind of device (PyTorch CUDA for the cuda rows, PyTorch CPU for the others), preferring
+/// the seed's code, then the matrix-product version, then the CNN step.
 pub fn torch_reference<'a>(row: &Row, rows: &'a [Row]) -> Option<&'a Row> {
     if row.case.backend.starts_with("torch") {
         return None;
     }
+    let torch_backend = match row.case.backend.as_str() {
+        "cuda" => "torch-cuda",
+        _ => "torch-cpu",
+    };
     ["torch-seed", "torch-matmul", "torch"]
         .iter()
         .find_map(|implementation| {
             rows.iter().find(|other| {
                 other.case.implementation == *implementation
+                    && other.case.backend == torch_backend
                     && other.case.group == row.case.group
                     && other.case.variant == row.case.variant
                     && other.case.shape == row.case.shape
@@ -449,6 +455,17 @@ mod tests {
             Some("torch-seed")
         );
         assert!(torch_reference(&rows[1], &rows).is_none());
+        // A cuda row is compared with PyTorch CUDA only.
+        let mut cuda = rows[0].clone();
+        cuda.case.backend = "cuda".into();
+        assert!(torch_reference(&cuda, &rows).is_none());
+        let mut torch_cuda = rows[1].clone();
+        torch_cuda.case.backend = "torch-cuda".into();
+        let with_gpu = [cuda.clone(), torch_cuda];
+        assert_eq!(
+            torch_reference(&cuda, &with_gpu).map(|r| r.case.backend.as_str()),
+            Some("torch-cuda")
+        );
         let table = mmd_table(&rows);
         let ours = table.lines().nth(2).unwrap();
         assert!(ours.ends_with("| 0.50 (torch-seed) | ok |"), "{ours}");

@@ -41,6 +41,10 @@ pub struct BenchArgs {
     /// wgpu rows say `skipped: no adapter`.
     #[arg(long)]
     pub wgpu: bool,
+    /// Also run on burn-cuda (builds da-bench with `--features cuda`, which needs no CUDA
+    /// toolkit); without an NVIDIA GPU and driver the cuda rows say `skipped: no adapter`.
+    #[arg(long)]
+    pub cuda: bool,
     /// Also run bench/pytorch/bench_seed.py (PyTorch CPU) and add a `ours / torch` column.
     #[arg(long)]
     pub compare_pytorch: bool,
@@ -78,8 +82,18 @@ fn target_dir(root: &Path) -> PathBuf {
         .unwrap_or_else(|| root.join("target"))
 }
 
-/// Builds da-bench (dev profile) and returns the path of its executable.
-fn build_da_bench(cargo: &str, root: &Path, wgpu: bool) -> Result<PathBuf, String> {
+/// The GPU backends a run asked for (`--wgpu`, `--cuda`), by da-bench's backend name, which is
+/// also the name of the cargo feature that compiles it in.
+fn gpu_backends(args: &BenchArgs) -> Vec<&'static str> {
+    [("wgpu", args.wgpu), ("cuda", args.cuda)]
+        .into_iter()
+        .filter_map(|(name, wanted)| wanted.then_some(name))
+        .collect()
+}
+
+/// Builds da-bench (dev profile) with the features of `backends` and returns the path of its
+/// executable.
+fn build_da_bench(cargo: &str, root: &Path, backends: &[&str]) -> Result<PathBuf, String> {
     let mut command = Command::new(cargo);
     command
         .args([
@@ -89,13 +103,12 @@ fn build_da_bench(cargo: &str, root: &Path, wgpu: bool) -> Result<PathBuf, Strin
             "--message-format=json-render-diagnostics",
         ])
         .current_dir(root);
-    if wgpu {
-        command.args(["--features", "wgpu"]);
-    }
-    eprintln!(
-        "building da-bench{} ...",
-        if wgpu { " --features wgpu" } else { "" }
-    );
+    let features = match backends.is_empty() {
+        true => String::new(),
+        false => format!(" --features {}", backends.join(",")),
+    };
+    command.args(features.split_whitespace());
+    eprintln!("building da-bench{features} ...");
     let out = command
         .stderr(std::process::Stdio::inherit())
         .output()
@@ -111,12 +124,12 @@ fn build_da_bench(cargo: &str, root: &Path, wgpu: bool) -> Result<PathBuf, Strin
         .ok_or_else(|| "cargo built da-bench but named no executable".into())
 }
 
-/// The adapter name of the wgpu backend, or why there is none. The probe runs in a child
-/// process because burn-wgpu panics when no adapter exists.
-fn probe_wgpu(da_bench: &Path) -> Result<String, String> {
+/// The device name of a GPU backend, or why there is none. The probe runs in a child process
+/// because burn-wgpu and burn-cuda panic when no device exists.
+fn probe(da_bench: &Path, backend: &str) -> Result<String, String> {
     let mut command = Command::new(da_bench);
     command
-        .args(["--backend", "wgpu", "probe"])
+        .args(["--backend", backend, "probe"])
         .env("RUST_BACKTRACE", "0");
     let limit = Duration::from_secs(120);
     let finished = child::run(command, limit).map_err(|err| err.to_string())?;
@@ -226,14 +239,15 @@ fn bench(args: &BenchArgs, cargo: &str) -> Result<ExitCode, String> {
         None => memory::default_cap(),
     };
     let mut cases = grid.cases("ndarray");
-    if args.wgpu {
-        // Software drivers (lavapipe) are slow: the quick run keeps the wgpu cases tiny.
-        let wgpu_grid = if args.quick {
+    let gpus = gpu_backends(args);
+    for backend in &gpus {
+        // Software drivers (lavapipe) are slow: the quick run keeps the GPU cases tiny.
+        let gpu_grid = if args.quick {
             Grid::tiny()
         } else {
             grid.clone()
         };
-        cases.extend(wgpu_grid.cases("wgpu"));
+        cases.extend(gpu_grid.cases(backend));
     }
     let cases = select(cases, &args.filter);
     if args.list {
@@ -246,25 +260,26 @@ fn bench(args: &BenchArgs, cargo: &str) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let da_bench = build_da_bench(cargo, &root, args.wgpu)?;
+    let da_bench = build_da_bench(cargo, &root, &gpus)?;
     let mut notes = Vec::new();
-    let wgpu_adapter = if args.wgpu && cases.iter().any(|c| c.backend == "wgpu") {
-        let probe = probe_wgpu(&da_bench).map_err(|why| shorten(&why, 160));
-        if let Err(why) = &probe {
-            eprintln!("wgpu: no adapter ({why}); the wgpu rows are skipped");
-            notes.push(format!("wgpu: no adapter ({why})"));
+    if !args.wgpu {
+        notes.push("wgpu: not requested (add --wgpu)".into());
+    }
+    // The GPU backends whose probe failed.
+    let mut unavailable = Vec::new();
+    for &backend in &gpus {
+        if cases.iter().any(|c| c.backend == backend) {
+            if let Err(why) = probe(&da_bench, backend).map_err(|why| shorten(&why, 160)) {
+                eprintln!("{backend}: no adapter ({why}); the {backend} rows are skipped");
+                notes.push(format!("{backend}: no adapter ({why})"));
+                unavailable.push(backend);
+            }
         }
-        Some(probe)
-    } else {
-        if !args.wgpu {
-            notes.push("wgpu: not requested (add --wgpu)".into());
-        }
-        None
-    };
+    }
 
     let mut rows = Vec::with_capacity(cases.len());
     for (index, case) in cases.iter().enumerate() {
-        let row = if case.backend == "wgpu" && matches!(wgpu_adapter, Some(Err(_))) {
+        let row = if unavailable.contains(&case.backend.as_str()) {
             Row::unmeasured(case.clone(), Outcome::Skipped("no adapter".into()))
         } else if let Some(why) = memory::skip_reason(case, cap) {
             Row::unmeasured(case.clone(), Outcome::Skipped(why))
@@ -284,18 +299,28 @@ fn bench(args: &BenchArgs, cargo: &str) -> Result<ExitCode, String> {
             Ok(()) => {
                 let script = root.join("bench/pytorch/bench_seed.py");
                 let script_args = pytorch::script_args(&grid, &plan, &args.filter, cap, limit);
-                eprintln!("running {} ...", script.display());
                 let whole = limit * (cases.len().max(1) as u32);
-                match pytorch::run("python3", &script, &script_args, whole) {
-                    Ok(torch_rows) => {
-                        for row in &torch_rows {
-                            progress(rows.len() + 1, rows.len() + 1, row);
-                            rows.push(row.clone());
+                // The CPU cases, and with --cuda the matrix-product cases on the GPU as well.
+                let devices = if args.cuda {
+                    &["cpu", "cuda"][..]
+                } else {
+                    &["cpu"][..]
+                };
+                for device in devices {
+                    let mut script_args = script_args.clone();
+                    script_args.extend(["--device".to_string(), device.to_string()]);
+                    eprintln!("running {} --device {device} ...", script.display());
+                    match pytorch::run("python3", &script, &script_args, whole) {
+                        Ok(torch_rows) => {
+                            for row in &torch_rows {
+                                progress(rows.len() + 1, rows.len() + 1, row);
+                                rows.push(row.clone());
+                            }
                         }
-                    }
-                    Err(err) => {
-                        eprintln!("PyTorch comparison failed: {err}");
-                        notes.push(format!("PyTorch comparison failed: {err}"));
+                        Err(err) => {
+                            eprintln!("PyTorch comparison ({device}) failed: {err}");
+                            notes.push(format!("PyTorch comparison ({device}) failed: {err}"));
+                        }
                     }
                 }
             }
