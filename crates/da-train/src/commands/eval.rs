@@ -34,7 +34,8 @@ pub struct EvalArgs {
     /// Directory of the built-in domains (default: the one the run used).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Compute backend (default: wgpu when built with it, else ndarray).
+    /// Compute backend (default: wgpu when built with it, else cuda when built with it, else
+    /// ndarray).
     #[arg(long, value_enum)]
     pub backend: Option<BackendKind>,
     /// Print one JSON object.

@@ -42,7 +42,8 @@ pub struct ConfigArgs {
     /// Configuration file (`.toml` or `.json`) with any of the options below (snake_case keys).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Compute backend (default: wgpu when built with it, else ndarray).
+    /// Compute backend (default: wgpu when built with it, else cuda when built with it, else
+    /// ndarray).
     #[arg(long, value_enum)]
     pub backend: Option<BackendKind>,
     /// Hide the progress bar.
