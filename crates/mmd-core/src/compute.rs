@@ -54,6 +54,10 @@ impl Compute {
     }
 
     /// Whether [`Compute::Cube`] can run on backend `B` in this build.
+    #[cfg_attr(
+        not(feature = "cubecl-kernel"),
+        allow(clippy::extra_unused_type_parameters)
+    )]
     pub(crate) fn cube_available<B: Backend>() -> bool {
         #[cfg(feature = "cubecl-kernel")]
         return crate::gaussian_cube::available::<B>();

@@ -268,12 +268,13 @@ fn bench(args: &BenchArgs, cargo: &str) -> Result<ExitCode, String> {
     // The GPU backends whose probe failed.
     let mut unavailable = Vec::new();
     for &backend in &gpus {
-        if cases.iter().any(|c| c.backend == backend) {
-            if let Err(why) = probe(&da_bench, backend).map_err(|why| shorten(&why, 160)) {
-                eprintln!("{backend}: no adapter ({why}); the {backend} rows are skipped");
-                notes.push(format!("{backend}: no adapter ({why})"));
-                unavailable.push(backend);
-            }
+        if !cases.iter().any(|c| c.backend == backend) {
+            continue;
+        }
+        if let Err(why) = probe(&da_bench, backend).map_err(|why| shorten(&why, 160)) {
+            eprintln!("{backend}: no adapter ({why}); the {backend} rows are skipped");
+            notes.push(format!("{backend}: no adapter ({why})"));
+            unavailable.push(backend);
         }
     }
 

@@ -107,6 +107,9 @@ pub(super) fn gaussian_mmd_in_blocks<R: CubeRuntime>(
     (value, grad)
 }
 
+/// A block's `H` and its row sums.
+type Gradient<R> = (CubeTensor<R>, CubeTensor<R>);
+
 /// What every block's launch shares.
 struct Sweep<R: CubeRuntime> {
     norms: CubeTensor<R>,
@@ -128,7 +131,7 @@ impl<R: CubeRuntime> Sweep<R> {
         start: usize,
         rows: usize,
         gram: CubeTensor<R>,
-    ) -> (CubeTensor<R>, Option<(CubeTensor<R>, CubeTensor<R>)>) {
+    ) -> (CubeTensor<R>, Option<Gradient<R>>) {
         let total = self.rows;
         let client = self.norms.client.clone();
         let empty = |shape: Shape| {
