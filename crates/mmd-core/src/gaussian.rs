@@ -198,6 +198,16 @@ fn gaussian_mmd_in_blocks<B: Backend>(
     let h_z = h_augmented.clone().slice([0..rows, 0..d]);
     let h_rowsum = h_augmented.slice([0..rows, d..d + 1]);
     let grad = (centred * h_rowsum - h_z) * g_factor.mul_scalar(-4.0);
+    with_gradient(value, pooled, grad)
+}
+
+/// `value + sum(grad o (pooled - detach(pooled)))`: the value exactly `value`, the gradient with
+/// respect to `pooled` exactly `grad` (the surrogate of every Gaussian path, see the module notes).
+pub(crate) fn with_gradient<B: Backend>(
+    value: Tensor<B, 1>,
+    pooled: Tensor<B, 2>,
+    grad: Tensor<B, 2>,
+) -> Tensor<B, 1> {
     value + (grad * (pooled.clone() - pooled.detach())).sum()
 }
 

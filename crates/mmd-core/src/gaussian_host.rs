@@ -10,7 +10,7 @@ use burn::tensor::{DType, Tensor, TensorData, backend::Backend};
 use mmd_host::GaussianMmd;
 
 use crate::estimator::Estimator;
-use crate::gaussian::{GaussianKernels, block_rows};
+use crate::gaussian::{GaussianKernels, block_rows, with_gradient};
 use crate::host::{like, to_f64};
 
 /// [`crate::gaussian::gaussian_mmd`] computed on the host: same arguments, same result.
@@ -49,7 +49,7 @@ pub(crate) fn gaussian_mmd_host<B: Backend>(
     match grad {
         Some(grad) => {
             let grad: Tensor<B, 2> = like(&pooled, grad);
-            value + (grad * (pooled.clone() - pooled.detach())).sum()
+            with_gradient(value, pooled, grad)
         }
         None => value,
     }

@@ -30,7 +30,7 @@ use burn_autodiff::Autodiff;
 use burn_cubecl::{CubeBackend, CubeRuntime, tensor::CubeTensor};
 
 use crate::estimator::Estimator;
-use crate::gaussian::GaussianKernels;
+use crate::gaussian::{GaussianKernels, with_gradient};
 use launch::Cube;
 
 /// Whether `B` holds its float tensors as CubeCL tensors of a runtime compiled in, so that the
@@ -101,7 +101,7 @@ fn on_runtime<B: Backend, R: CubeRuntime>(
             // Value exactly `L`, gradient exactly `grad`: see `crate::gaussian`.
             let grad = from_cube::<B, R, 2>(grad)?;
             let pooled = Tensor::cat(vec![source.clone(), target.clone()], 0);
-            Some(value + (grad * (pooled.clone() - pooled.detach())).sum())
+            Some(with_gradient(value, pooled, grad))
         }
         None => Some(value),
     }
