@@ -26,6 +26,15 @@ impl BackendKind {
         }
     }
 
+    /// The lowercase name, as `--backend` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Ndarray => "ndarray",
+            BackendKind::Wgpu => "wgpu",
+            BackendKind::Cuda => "cuda",
+        }
+    }
+
     /// Whether this binary was built with the backend.
     pub fn compiled(self) -> bool {
         match self {

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use crate::commands::compare::CompareArgs;
 use crate::commands::eval::EvalArgs;
 use crate::commands::mmd::MmdArgs;
+use crate::commands::orchestrator::OrchestratorArgs;
 use crate::commands::train::TrainArgs;
 
 /// Train, evaluate and measure domain adaptation with MMD on Burn.
@@ -42,6 +43,8 @@ pub enum Command {
     Eval(EvalArgs),
     /// Source-only against MMD with otherwise identical settings, as a table (the default job).
     Compare(CompareArgs),
+    /// The orchestrator that the nodes of a run on several machines meet at (`train --nodes`).
+    Orchestrator(OrchestratorArgs),
 }
 
 #[cfg(test)]

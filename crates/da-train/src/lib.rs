@@ -5,4 +5,5 @@ pub mod cli;
 pub mod commands;
 pub mod datasets;
 pub mod io;
+pub mod parallel;
 pub mod train;

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Some(Command::Train(args)) => commands::train::run(&args),
         Some(Command::Eval(args)) => commands::eval::run(&args),
         Some(Command::Compare(args)) => commands::compare::run(&args).map(drop),
+        Some(Command::Orchestrator(args)) => commands::orchestrator::run(&args),
         None => commands::compare::run(&cli.compare).map(drop),
     };
     match result {

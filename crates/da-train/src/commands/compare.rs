@@ -111,7 +111,7 @@ pub fn run(args: &CompareArgs) -> Result<Vec<Summary>, CommandError> {
                 progress: !args.run.no_progress,
                 ..RunOptions::default()
             };
-            let summary = run_config(&config, &data, &out, options, backend)?;
+            let summary = run_config(&config, &data, &out, options, backend, None)?;
             summaries.push(summary.expect("compare runs never stop early"));
         }
     }

@@ -6,6 +6,7 @@
 pub mod compare;
 pub mod eval;
 pub mod mmd;
+pub mod orchestrator;
 pub mod train;
 
 use std::path::PathBuf;
@@ -106,7 +107,7 @@ impl CommandError {
                 | TrainError::Checkpoint(_)
                 | TrainError::Data(_) => INPUT_ERROR_EXIT_CODE,
                 TrainError::NonFinite { .. } => NON_FINITE_EXIT_CODE,
-                TrainError::Io { .. } => 1,
+                TrainError::Io { .. } | TrainError::Parallel(_) => 1,
             },
             CommandError::Io { .. } => 1,
         }

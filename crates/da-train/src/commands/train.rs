@@ -8,9 +8,10 @@ use da_models::{Arch, MmdOn};
 use crate::backend::BackendKind;
 use crate::datasets::augment::ColourAugment;
 use crate::datasets::{Crop, Dataset, DomainSource};
+use crate::parallel::{Cluster, DEFAULT_TIMEOUT, DeviceSpec, IndexedDevice, TransferScope};
 use crate::train::{
     BandwidthRule, LambdaSchedule, LrSchedule, Normalization, OptimizerKind, PlotFormat, RunData,
-    RunOptions, Score, Selection, Summary, TrainConfig, Transfer, train,
+    RunOptions, Score, Selection, Summary, TrainConfig, Transfer, train_on,
 };
 use crate::with_backend;
 
@@ -30,6 +31,25 @@ pub struct TrainArgs {
     /// Stop after this many epochs (checkpoint written; --resume continues the same schedule).
     #[arg(long)]
     pub stop_after: Option<usize>,
+    /// Train together with other processes (nodes, usually one per machine): how many. Every
+    /// node runs the same command with its own --node-rank, --node-address and --out, and
+    /// reaches the orchestrator (`da-train orchestrator`) at --orchestrator.
+    #[arg(long)]
+    pub nodes: Option<usize>,
+    /// This node's number, 0 to --nodes - 1.
+    #[arg(long)]
+    pub node_rank: Option<usize>,
+    /// The orchestrator's address, ws://HOST:PORT.
+    #[arg(long)]
+    pub orchestrator: Option<String>,
+    /// The address the other nodes reach this one at, ws://HOST:PORT (this node serves its
+    /// tensors on that port).
+    #[arg(long)]
+    pub node_address: Option<String>,
+    /// Seconds a node waits for the others at each exchange before the run stops with an error
+    /// (default 300; it must cover an epoch's evaluation).
+    #[arg(long)]
+    pub node_timeout: Option<u64>,
     /// The run's configuration.
     #[command(flatten)]
     pub run: ConfigArgs,
@@ -46,6 +66,15 @@ pub struct ConfigArgs {
     /// ndarray).
     #[arg(long, value_enum)]
     pub backend: Option<BackendKind>,
+    /// Devices to split every batch over, all of one backend: cpu:N, wgpu:I,J,... (discrete
+    /// GPUs) or cuda:I,J,... (default: the backend's default device).
+    #[arg(long, value_parser = parse_devices)]
+    pub devices: Option<DeviceSpec>,
+    /// With several devices, where the transfer loss is taken: global (the whole batch's loss on
+    /// all-gathered features, the same as one device) or local (the mean of each device's loss
+    /// on its slice).
+    #[arg(long, value_enum)]
+    pub transfer_scope: Option<TransferScope>,
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
@@ -217,6 +246,10 @@ fn parse_normalization(s: &str) -> Result<Normalization, String> {
     })
 }
 
+fn parse_devices(s: &str) -> Result<DeviceSpec, String> {
+    s.parse::<DeviceSpec>().map_err(|e| e.to_string())
+}
+
 fn parse_mmd_on(s: &str) -> Result<MmdOn, String> {
     s.parse::<MmdOn>().map_err(|e| e.to_string())
 }
@@ -273,8 +306,20 @@ impl ConfigArgs {
             seed,
             score,
             select,
-            plot_format
+            plot_format,
+            transfer_scope
         );
+        if self.devices.is_some() {
+            c.devices = self.devices.clone();
+        }
+        if let (Some(backend), Some(devices)) = (self.backend, &c.devices)
+            && backend != devices.backend
+        {
+            return Err(CommandError::Input(format!(
+                "--backend {} and --devices {devices} name different backends; give one of them",
+                backend.name()
+            )));
+        }
         if let Some(kernel) = self.kernel {
             c.kernel = kernel.into();
         }
@@ -358,23 +403,78 @@ pub fn load_run_data(config: &TrainConfig, limit: Option<usize>) -> Result<RunDa
     })
 }
 
-/// Trains one configuration on the chosen backend; `None` when `options.stop_after` stopped it.
+/// Trains one configuration on the chosen backend, or on the configuration's `devices` (which
+/// name their backend), with the other nodes of `cluster`; `None` when `options.stop_after`
+/// stopped it.
 pub fn run_config(
     config: &TrainConfig,
     data: &RunData,
     out: &Path,
     options: RunOptions,
     backend: BackendKind,
+    cluster: Option<&Cluster>,
 ) -> Result<Option<Summary>, CommandError> {
-    let summary = with_backend!(backend, |B, device| train::<B>(
-        config, data, out, options, &device
-    ))
+    let backend = config.devices.as_ref().map_or(backend, |spec| spec.backend);
+    let summary = with_backend!(backend, |B, device| {
+        let devices: Vec<_> = match &config.devices {
+            Some(spec) => spec
+                .indices
+                .iter()
+                .map(|&i| IndexedDevice::indexed(i))
+                .collect(),
+            None => vec![device],
+        };
+        train_on::<B>(config, data, out, options, &devices, cluster)
+    })
     .map_err(CommandError::Input)??;
     Ok(summary)
 }
 
+impl TrainArgs {
+    /// The node settings, when --nodes is given; the message names a missing or stray option.
+    pub fn cluster(&self) -> Result<Option<Cluster>, CommandError> {
+        let Some(nodes) = self.nodes else {
+            let stray = [
+                ("--node-rank", self.node_rank.is_some()),
+                ("--orchestrator", self.orchestrator.is_some()),
+                ("--node-address", self.node_address.is_some()),
+                ("--node-timeout", self.node_timeout.is_some()),
+            ];
+            if let Some((option, _)) = stray.iter().find(|(_, given)| *given) {
+                return Err(CommandError::Input(format!(
+                    "{option} applies to a run on several nodes: give --nodes too"
+                )));
+            }
+            return Ok(None);
+        };
+        let missing = |option: &str, example: &str| {
+            CommandError::Input(format!("--nodes {nodes} needs {option} ({example})"))
+        };
+        let cluster = Cluster {
+            nodes,
+            node_rank: self
+                .node_rank
+                .ok_or_else(|| missing("--node-rank", "this node's number from 0"))?,
+            orchestrator: self
+                .orchestrator
+                .clone()
+                .ok_or_else(|| missing("--orchestrator", "ws://HOST:PORT"))?,
+            node_address: self
+                .node_address
+                .clone()
+                .ok_or_else(|| missing("--node-address", "ws://HOST:PORT"))?,
+            timeout: self
+                .node_timeout
+                .map_or(DEFAULT_TIMEOUT, std::time::Duration::from_secs),
+        };
+        cluster.validate().map_err(CommandError::Input)?;
+        Ok(Some(cluster))
+    }
+}
+
 /// Runs `da-train train`.
 pub fn run(args: &TrainArgs) -> Result<(), CommandError> {
+    let cluster = args.cluster()?;
     let config = if args.resume && args.run.config.is_none() {
         // `--resume --out DIR` alone continues the run saved in DIR; options given with it
         // override the saved ones, and the checkpoint check names any that contradict it.
@@ -395,7 +495,15 @@ pub fn run(args: &TrainArgs) -> Result<(), CommandError> {
         progress: !args.run.no_progress,
         stop_after: args.stop_after,
     };
-    let Some(summary) = run_config(&config, &data, &args.out, options, args.run.backend())? else {
+    let Some(summary) = run_config(
+        &config,
+        &data,
+        &args.out,
+        options,
+        args.run.backend(),
+        cluster.as_ref(),
+    )?
+    else {
         println!(
             "stopped after --stop-after epochs; continue with --resume --out {}",
             args.out.display()

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::datasets::Crop;
 use crate::datasets::augment::ColourAugment;
+use crate::parallel::{DeviceSpec, TransferScope};
 use da_models::{Arch, MmdOn};
 use mmd_core::{Bandwidth, Estimator, Kernel, MmdError, MmdLoss, MmdLossConfig};
 use serde::{Deserialize, Serialize};
@@ -267,6 +268,14 @@ pub struct TrainConfig {
     pub select: Selection,
     /// File format of the run's pictures (`loss`, `accuracy`, `features`, `tsne`).
     pub plot_format: PlotFormat,
+    /// The devices this process trains on, e.g. `"cpu:2"`, `"wgpu:0,1"`, `"cuda:0,1"`; `None`:
+    /// the backend's default device. Each device takes a slice of every batch (see
+    /// [`crate::parallel`]); a checkpoint resumes on any devices.
+    pub devices: Option<DeviceSpec>,
+    /// How the transfer loss is taken when the batch is split over several devices: `global`
+    /// (the whole batch's loss on all-gathered features, identical to one device) or `local`
+    /// (the mean of the per-device losses).
+    pub transfer_scope: TransferScope,
 }
 
 impl Default for TrainConfig {
@@ -309,6 +318,8 @@ impl Default for TrainConfig {
             score: Score::Snd,
             select: Selection::Last,
             plot_format: PlotFormat::Png,
+            devices: None,
+            transfer_scope: TransferScope::Global,
         }
     }
 }

@@ -21,7 +21,7 @@ pub use model::TrainModel;
 pub use optimizer::RunOptimizer;
 pub use run::{
     BEST_CHECKPOINT, CHECKPOINT, RunData, RunOptions, SCORE_IMAGES, Summary, TrainError, accuracy,
-    model_config, prepare, probabilities, train,
+    model_config, prepare, probabilities, train, train_on,
 };
 pub use schedule::{LambdaSchedule, LrSchedule};
 pub use transfer::TransferLoss;
