@@ -94,7 +94,7 @@ impl Group {
                 .with_global_address(cluster.orchestrator_address())
                 .with_node_address(cluster.node_address())
                 .with_data_service_port(cluster.data_port())
-                .with_global_all_reduce_strategy(AllReduceStrategy::Ring),
+                .with_global_all_reduce_strategy(AllReduceStrategy::Tree(2)),
             _ => config,
         }
     }
