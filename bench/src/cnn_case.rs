@@ -37,6 +37,15 @@ impl Network {
         }
     }
 
+    /// The preset.
+    pub fn arch(self) -> Arch {
+        match self {
+            Network::Lenet => Arch::Lenet,
+            Network::NetOnly => Arch::NetOnly,
+            Network::DannDigits => Arch::DannDigits,
+        }
+    }
+
     /// The name used on the command line and in reports.
     pub fn name(self) -> &'static str {
         match self {

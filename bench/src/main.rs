@@ -9,11 +9,13 @@
 //! da-bench mmd --impl ours --variant gaussian-biased --backend ndarray --n 256 --m 256 --d 14
 //! da-bench exp --backend ndarray --elements 4194304
 //! da-bench cnn --arch lenet --mode mmd --backend ndarray --source-batch 64 --target-batch 32
+//! da-bench train --devices 2 --arch lenet --mode mmd --backend ndarray
 //! ```
 //!
 //! The line holds `group`, `implementation`, `variant`, `backend`, `device`, `shape`, `samples`,
 //! `median_ms`, `min_ms`, `max_ms`, `times_ms`, `peak_rss_mib` (null where `/proc` is missing) and
-//! `status: "ok"`; CNN cases add `conv` and `images_per_second`, the exp case (`shape` is
+//! `status: "ok"`; CNN cases add `conv` and `images_per_second` (data-parallel `train` cases,
+//! group `dp`, add `images_per_second`), the exp case (`shape` is
 //! `{"elements": N}`) adds `exps_per_second`. A panic prints
 //! `{"status": "failed", "reason": ...}` instead (and exits with code 101).
 #![warn(missing_docs)]
@@ -24,6 +26,7 @@ mod mmd_case;
 mod naive;
 mod system;
 mod timing;
+mod train_case;
 
 use std::time::Duration;
 
@@ -35,9 +38,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
 use cnn_case::{CnnArgs, Conv};
+use da_train::parallel::IndexedDevice;
 use exp_case::ExpArgs;
 use mmd_case::MmdArgs;
 use timing::Sampling;
+use train_case::TrainArgs;
 
 /// Runs one benchmark case and prints one JSON line.
 #[derive(Debug, Parser)]
@@ -58,6 +63,8 @@ enum Command {
     Mmd(MmdArgs),
     /// CNN training step.
     Cnn(CnnArgs),
+    /// Data-parallel training steps of da-train's loop on one or several devices.
+    Train(TrainArgs),
     /// Throughput of `tensor.exp()` (no autodiff) or of mmd-core's host exponential, the
     /// ceiling of the Gaussian kernels.
     Exp(ExpArgs),
@@ -127,7 +134,10 @@ fn run_case<B: AutodiffBackend>(
     device: &B::Device,
     device_name: String,
     default_conv: Conv,
-) -> Value {
+) -> Value
+where
+    B::Device: IndexedDevice,
+{
     let mut row = match &cli.command {
         Command::Probe => {
             // One small computation read back proves that the device works.
@@ -140,6 +150,7 @@ fn run_case<B: AutodiffBackend>(
         }
         Command::Mmd(args) => mmd_case::run::<B>(args, device),
         Command::Cnn(args) => cnn_case::run::<B>(args, default_conv, device),
+        Command::Train(args) => train_case::run::<B>(args, device),
         Command::Exp(args) => exp_case::run::<B::InnerBackend>(args, device),
     };
     row["backend"] = json!(cli.backend.name());

@@ -62,7 +62,7 @@ impl fmt::Display for Shape {
 /// One benchmark case: what is measured, how, on which backend and at which shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Case {
-    /// `mmd`, `cnn` or `exp`.
+    /// `mmd`, `cnn`, `dp` (data-parallel training steps) or `exp`.
     pub group: String,
     /// `ours`, `ours-tensor` (`mmd-core` on burn tensor operations), `ours-exp-per-kernel`
     /// (`mmd-core` without its Gaussian fast path),
@@ -177,6 +177,35 @@ impl Case {
                 source_batch,
                 target_batch,
                 ..
+            } if self.group == "dp" => {
+                let (arch, mode) = self
+                    .variant
+                    .split_once('-')
+                    .expect("CNN variants are <arch>-<mode>");
+                let devices = self
+                    .implementation
+                    .strip_prefix("ours-")
+                    .and_then(|d| d.strip_suffix("dev"))
+                    .expect("data-parallel implementations are ours-<N>dev");
+                args.extend(
+                    [
+                        "train",
+                        "--devices",
+                        devices,
+                        "--arch",
+                        arch,
+                        "--mode",
+                        mode,
+                    ]
+                    .map(String::from),
+                );
+                args.extend(["--source-batch".into(), source_batch.to_string()]);
+                args.extend(["--target-batch".into(), target_batch.to_string()]);
+            }
+            Shape::Cnn {
+                source_batch,
+                target_batch,
+                ..
             } => {
                 let (arch, mode) = self
                     .variant
@@ -237,7 +266,7 @@ impl SamplingPlan {
     /// milliseconds and sets the bound of every Gaussian row, takes [`EXP_MIN_SAMPLES`] at least).
     pub fn args(&self, group: &str) -> Vec<String> {
         let samples = match group {
-            "cnn" => self.cnn_samples,
+            "cnn" | "dp" => self.cnn_samples,
             "exp" => self.samples.max(EXP_MIN_SAMPLES),
             _ => self.samples,
         };
@@ -305,6 +334,10 @@ pub const CNN_MODES: [&str; 2] = ["source-only", "mmd"];
 /// on ndarray, the backend's own on wgpu) and, on ndarray, its tensor-operation im2col path
 /// (`ours-im2col`).
 pub const CNN_IMPLEMENTATIONS: [&str; 2] = ["ours", "ours-im2col"];
+
+/// Devices of the data-parallel cases (group `dp`): da-train's training loop on LeNet with MMD,
+/// its batch split over 1 and 2 devices (`ours-1dev`, `ours-2dev`).
+pub const DP_DEVICES: [usize; 2] = [1, 2];
 
 impl Grid {
     /// `--quick`: n = m in {64, 256}, d in {14, 256}, every network.
@@ -392,6 +425,20 @@ impl Grid {
                 }
             }
         }
+        if self.networks.iter().any(|n| n == "lenet") {
+            for devices in DP_DEVICES {
+                cases.push(case(
+                    "dp",
+                    &format!("ours-{devices}dev"),
+                    "lenet-mmd",
+                    Shape::Cnn {
+                        source_batch: 64,
+                        target_batch: 32,
+                        image: [1, 16, 16],
+                    },
+                ));
+            }
+        }
         cases
     }
 }
@@ -459,8 +506,9 @@ mod tests {
     fn full_grid_has_every_case_once() {
         let cases = Grid::full().cases("ndarray");
         // burn's and the host exp; 4 losses + 2 tensor-path + 2 exp-per-kernel + forward +
-        // naive, 4 sizes x 3 widths; 3 networks x 2 modes x (host kernels, im2col).
-        assert_eq!(cases.len(), 2 + 10 * 12 + 12);
+        // naive, 4 sizes x 3 widths; 3 networks x 2 modes x (host kernels, im2col); LeNet's
+        // data-parallel step on 1 and 2 devices.
+        assert_eq!(cases.len(), 2 + 10 * 12 + 12 + 2);
         assert_eq!(cases[0].id(), "exp/burn/exp/ndarray/elements=4194304");
         assert_eq!(cases[1].id(), "exp/host/exp/ndarray/elements=4194304");
         // No host kernel on wgpu: burn's exp only.
@@ -614,6 +662,16 @@ mod tests {
                 "--backend ndarray cnn --arch net_only --mode source-only --source-batch 64"
             ),
             "{args}"
+        );
+        let two = Grid::quick()
+            .cases("ndarray")
+            .into_iter()
+            .find(|c| c.id() == "dp/ours-2dev/lenet-mmd/ndarray/batch=64+32,image=1x16x16")
+            .unwrap();
+        assert_eq!(
+            two.da_bench_args(&plan).join(" "),
+            "--backend ndarray train --devices 2 --arch lenet --mode mmd --source-batch 64 \
+             --target-batch 32 --samples 3 --warmup-iters 1 --warmup-ms 0 --budget-ms 2000"
         );
     }
 }

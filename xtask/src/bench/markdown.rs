@@ -313,9 +313,22 @@ pub fn report(header: &Header, rows: &[Row]) -> String {
         out.push_str("\n## Where the time goes (Gaussian biased MMD, `ours`)\n\n");
         out.push_str(&breakdown);
     }
+    let of = |group: &str| -> Vec<Row> {
+        rows.iter()
+            .filter(|r| r.case.group == group)
+            .cloned()
+            .collect()
+    };
     if has("cnn") {
         out.push_str("\n## CNN training step (forward, backward, Adam step)\n\n");
-        out.push_str(&cnn_table(rows));
+        out.push_str(&cnn_table(&of("cnn")));
+    }
+    if has("dp") {
+        out.push_str(
+            "\n## Data-parallel training step (da-train's loop, the batch split over N devices, \
+             gradients all-reduced through burn-collective)\n\n",
+        );
+        out.push_str(&cnn_table(&of("dp")));
     }
     out
 }

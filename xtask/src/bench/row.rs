@@ -248,7 +248,7 @@ pub fn parse_row(line: &str) -> Result<Row, String> {
             m: count(shape_value, "m")?,
             d: count(shape_value, "d")?,
         },
-        "cnn" => {
+        "cnn" | "dp" => {
             let image: Vec<usize> = shape_value["image"]
                 .as_array()
                 .map(|dims| {

@@ -221,6 +221,7 @@ mod tests {
                 selected_source_accuracy: 0.9,
                 score_accuracy_spearman: Some(0.5),
                 seconds_per_epoch: 1.0,
+                images_per_second: 100.0,
                 backend: "ndarray".into(),
             })
             .collect();

@@ -136,7 +136,8 @@ mod tests {
 
     #[test]
     fn bad_settings_name_the_option() {
-        let cases: [(fn(&mut Cluster), &str); 6] = [
+        type Change = fn(&mut Cluster);
+        let cases: [(Change, &str); 6] = [
             (|c| c.nodes = 0, "--nodes must be at least 1"),
             (
                 |c| c.node_rank = 2,

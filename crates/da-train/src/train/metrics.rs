@@ -35,9 +35,13 @@ pub struct EpochMetrics {
     pub target_snd: f64,
     /// Wall-clock seconds spent in the epoch (training and evaluation).
     pub seconds: f64,
+    /// Training throughput: source and target images of the epoch's steps per second of those
+    /// steps (evaluation excluded); with several devices, of all devices together.
+    #[serde(default)]
+    pub images_per_second: f64,
 }
 
-const HEADER: &str = "epoch,transfer,clf_loss,transfer_loss,total_loss,lambda,lr,source_accuracy,target_accuracy,target_entropy,target_snd,seconds";
+const HEADER: &str = "epoch,transfer,clf_loss,transfer_loss,total_loss,lambda,lr,source_accuracy,target_accuracy,target_entropy,target_snd,seconds,images_per_second";
 
 /// Renders the metrics of a run with the `transfer` loss as CSV with a header line.
 pub fn to_csv(rows: &[EpochMetrics], transfer: Transfer) -> String {
@@ -45,7 +49,7 @@ pub fn to_csv(rows: &[EpochMetrics], transfer: Transfer) -> String {
     out.push('\n');
     for r in rows {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{:.3}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{:.3},{:.1}\n",
             r.epoch,
             transfer.name(),
             r.clf_loss,
@@ -57,7 +61,8 @@ pub fn to_csv(rows: &[EpochMetrics], transfer: Transfer) -> String {
             r.target_accuracy,
             r.target_entropy,
             r.target_snd,
-            r.seconds
+            r.seconds,
+            r.images_per_second
         ));
     }
     out
@@ -86,6 +91,7 @@ mod tests {
             target_entropy: 0.125,
             target_snd: 2.5,
             seconds: 1.23456,
+            images_per_second: 812.25,
         };
         let csv = to_csv(
             &[row.clone(), EpochMetrics { epoch: 2, ..row }],
@@ -96,7 +102,7 @@ mod tests {
         assert_eq!(lines[0], HEADER);
         assert_eq!(
             lines[1],
-            "1,coral,0.5,0.25,0.75,1,0.01,0.9,0.6,0.125,2.5,1.235"
+            "1,coral,0.5,0.25,0.75,1,0.01,0.9,0.6,0.125,2.5,1.235,812.2"
         );
         assert!(lines[2].starts_with("2,coral,"));
     }

@@ -76,6 +76,9 @@ pub struct Summary {
     pub score_accuracy_spearman: Option<f64>,
     /// Mean seconds per epoch.
     pub seconds_per_epoch: f64,
+    /// Mean training throughput over the epochs ([`EpochMetrics::images_per_second`]).
+    #[serde(default)]
+    pub images_per_second: f64,
     /// The backend that ran the training.
     pub backend: String,
 }
@@ -561,6 +564,7 @@ impl Run<'_> {
             );
             let (mut clf_sum, mut transfer_sum, mut total_sum) = (0.0, 0.0, 0.0);
             let (mut lambda, mut lr) = (0.0, config.lr);
+            let mut images = 0;
             for step in 0..steps {
                 let p = (epoch * steps + step) as f64 / total_steps;
                 lambda = config
@@ -578,6 +582,7 @@ impl Run<'_> {
                     device,
                 );
                 let n = source_indices.len();
+                images += n;
                 let source_rows = slice_of(n, world, rank);
                 let output = model.net.forward(rows(source_images, &source_rows, n));
                 let labels_here = rows(source_labels.clone(), &source_rows, n);
@@ -594,6 +599,7 @@ impl Run<'_> {
                             device,
                         );
                         let m = target_indices.len();
+                        images += m;
                         let target_rows = slice_of(m, world, rank);
                         let target_output = model.net.forward(rows(target_images, &target_rows, m));
                         let discriminator = model.discriminator.as_ref();
@@ -698,6 +704,7 @@ impl Run<'_> {
                 bar.inc(1);
                 bar.set_message(format!("epoch {} loss {total:.4}", epoch + 1));
             }
+            let images_per_second = images as f64 / started.elapsed().as_secs_f64();
             if let Some(peer) = &peer {
                 // Batch-norm statistics differ between the devices' slices: device 0's become
                 // everyone's, so that every node evaluates and saves the same network.
@@ -730,6 +737,7 @@ impl Run<'_> {
                 target_entropy,
                 target_snd,
                 seconds: started.elapsed().as_secs_f64(),
+                images_per_second,
             });
             bar.println(format!(
                 "epoch {:>3}: clf {:.4}  transfer {:.4}  source acc {:.2}%  target acc {:.2}%  \
@@ -813,6 +821,8 @@ impl Run<'_> {
             selected_source_accuracy: selected.source_accuracy,
             score_accuracy_spearman: spearman(&scores, &accuracies),
             seconds_per_epoch: metrics.iter().map(|m| m.seconds).sum::<f64>()
+                / metrics.len() as f64,
+            images_per_second: metrics.iter().map(|m| m.images_per_second).sum::<f64>()
                 / metrics.len() as f64,
             backend: match world {
                 1 => B::name(device),
