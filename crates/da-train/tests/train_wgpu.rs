@@ -13,6 +13,7 @@ use da_models::{DaOutput, DomainDiscriminator};
 use da_train::backend::{NdarrayTrain, WgpuTrain};
 use da_train::train::{
     CheckpointParts, LambdaSchedule, RunOptions, TrainConfig, Transfer, TransferLoss, train,
+    train_on,
 };
 
 const ROWS_SOURCE: usize = 10;
@@ -344,5 +345,39 @@ fn strided_1x1_convolution_matches_ndarray_on_wgpu() {
     {
         let worst = a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
         assert!(worst < 1e-4, "{name}: largest difference {worst:.3e}");
+    }
+}
+
+/// Data-parallel training through burn-collective on the GPU backend: two replicas on the one
+/// device this machine has take the step of one replica on the whole batch (the global MMD on
+/// all-gathered features), up to f32 rounding.
+#[test]
+fn two_replicas_on_wgpu_take_the_step_of_one() {
+    let device = wgpu_device();
+    let data = common::data();
+    let config = TrainConfig {
+        epochs: 1,
+        iterations_per_epoch: Some(2),
+        ..common::config(1)
+    };
+    let (one, two) = (
+        common::out_dir("wgpu-dp-one"),
+        common::out_dir("wgpu-dp-two"),
+    );
+    train::<WgpuTrain>(&config, &data, &one, RunOptions::default(), &device).unwrap();
+    let devices = [device.clone(), device];
+    train_on::<WgpuTrain>(&config, &data, &two, RunOptions::default(), &devices, None).unwrap();
+    let metrics = |dir: &std::path::Path| {
+        let parts =
+            CheckpointParts::<serde_json::Value>::load(&dir.join("checkpoint.bin")).unwrap();
+        parts.header["metrics"][0].clone()
+    };
+    let (a, b) = (metrics(&one), metrics(&two));
+    for key in ["clf_loss", "transfer_loss", "total_loss"] {
+        let (x, y) = (a[key].as_f64().unwrap(), b[key].as_f64().unwrap());
+        assert!(
+            (x - y).abs() <= 1e-4 * (1.0 + x.abs()),
+            "{key}: {x} against {y}"
+        );
     }
 }
