@@ -364,8 +364,9 @@ fn discriminator_logits(dir: &Path, config: &TrainConfig) -> Option<Vec<f32>> {
 /// metrics.csv rows without the transfer name and the wall-clock column.
 fn metrics_without_time(dir: &Path) -> Vec<Vec<f64>> {
     let (_, mut rows) = metrics(dir);
+    // The last two columns are timings: seconds and images per second.
     for row in &mut rows {
-        row.pop();
+        row.truncate(row.len() - 2);
     }
     rows
 }
