@@ -59,6 +59,26 @@ impl Dataset {
         seed: u64,
         device: &B::Device,
     ) -> (Tensor<B, 4>, Tensor<B, 1, Int>) {
+        self.augmented_rows(indices, 0..indices.len(), max_shift, colour, seed, device)
+    }
+
+    /// [`Dataset::augmented_batch`] of which only the images of `rows` (positions in
+    /// `indices`) are uploaded: the same pixels as those rows of the whole batch (the
+    /// augmentation is drawn for the whole batch), and the labels of the whole batch. A device
+    /// of a data-parallel run takes its slice this way.
+    ///
+    /// # Shapes
+    /// - images: `[rows.len(), channels, height, width]`
+    /// - labels: `[indices.len()]`
+    pub fn augmented_rows<B: Backend>(
+        &self,
+        indices: &[usize],
+        rows: std::ops::Range<usize>,
+        max_shift: usize,
+        colour: bool,
+        seed: u64,
+        device: &B::Device,
+    ) -> (Tensor<B, 4>, Tensor<B, 1, Int>) {
         let size = self.image_len();
         let mut pixels = Vec::with_capacity(indices.len() * size);
         for &i in indices {
@@ -80,7 +100,8 @@ impl Dataset {
                 seed,
             );
         }
-        let shape = [indices.len(), self.channels, self.height, self.width];
+        let shape = [rows.len(), self.channels, self.height, self.width];
+        let pixels = pixels[rows.start * size..rows.end * size].to_vec();
         let images = Tensor::from_data(
             TensorData::new(pixels, shape),
             (device, <B::FloatElem as Element>::dtype()),

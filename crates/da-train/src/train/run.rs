@@ -571,37 +571,39 @@ impl Run<'_> {
                     .lambda_schedule
                     .weight(config.lambda, config.gamma(), p);
                 lr = config.lr_schedule.rate(config.lr, p);
-                // Every device builds the whole batch (the same on all: the loaders and the
-                // augmentation are seeded) and takes its rows.
+                // Every device draws the whole batch (the same on all: the loaders and the
+                // augmentation are seeded) and uploads its rows.
                 let source_indices = source_loader.next_batch();
-                let (source_images, source_labels) = data.source_train.augmented_batch::<B>(
+                let n = source_indices.len();
+                images += n;
+                let source_rows = slice_of(n, world, rank);
+                let (source_images, source_labels) = data.source_train.augmented_rows::<B>(
                     &source_indices,
+                    source_rows.clone(),
                     config.augment_shift,
                     config.augment_colour == ColourAugment::On,
                     step_seed(config.seed, epoch, step, 0),
                     device,
                 );
-                let n = source_indices.len();
-                images += n;
-                let source_rows = slice_of(n, world, rank);
-                let output = model.net.forward(rows(source_images, &source_rows, n));
+                let output = model.net.forward(source_images);
                 let labels_here = rows(source_labels.clone(), &source_rows, n);
                 let clf = ce.forward(output.logits.clone(), labels_here.clone());
                 let transfer = match &self.transfer_loss {
                     None => None,
                     Some(transfer_loss) => {
                         let target_indices = target_loader.next_batch();
-                        let (target_images, _) = data.target_train.augmented_batch::<B>(
+                        let m = target_indices.len();
+                        images += m;
+                        let target_rows = slice_of(m, world, rank);
+                        let (target_images, _) = data.target_train.augmented_rows::<B>(
                             &target_indices,
+                            target_rows.clone(),
                             config.augment_shift,
                             false,
                             step_seed(config.seed, epoch, step, 1),
                             device,
                         );
-                        let m = target_indices.len();
-                        images += m;
-                        let target_rows = slice_of(m, world, rank);
-                        let target_output = model.net.forward(rows(target_images, &target_rows, m));
+                        let target_output = model.net.forward(target_images);
                         let discriminator = model.discriminator.as_ref();
                         Some(match &peer {
                             Some(peer) if config.transfer_scope == TransferScope::Global => {
