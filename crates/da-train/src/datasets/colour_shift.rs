@@ -54,7 +54,7 @@ pub fn colourise(
     out
 }
 
-/// Discs of one background, drawn back to front (`3 x` [`LEAVES`] per image at 28x28).
+/// Discs drawn over each background's first colour, each covering those before it.
 const LEAVES: usize = 16;
 /// Smallest and largest disc radius at 28x28, in pixels (scaled with the image side).
 const RADIUS: (f32, f32) = (3.0, 28.0);
@@ -72,7 +72,8 @@ fn background(rng: &mut Rng, height: usize, width: usize) -> Vec<f32> {
     let (r_min, r_max) = (RADIUS.0 * scale, RADIUS.1 * scale);
     // The canvas starts as one colour, then each disc covers what lies below it.
     let mut colour_of = vec![leaf_colour(rng); plane];
-    let (a, b) = (r_min.powi(-2), r_max.powi(-2));
+    // Plain products, not `powi`, whose rounding is left to the platform.
+    let (a, b) = (1.0 / (r_min * r_min), 1.0 / (r_max * r_max));
     for _ in 0..LEAVES {
         let cy = rng.uniform() * height as f32;
         let cx = rng.uniform() * width as f32;
