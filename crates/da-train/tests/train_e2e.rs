@@ -361,7 +361,7 @@ fn discriminator_logits(dir: &Path, config: &TrainConfig) -> Option<Vec<f32>> {
     )
 }
 
-/// metrics.csv rows without the transfer name and the wall-clock column.
+/// metrics.csv rows without the transfer name and the two timing columns.
 fn metrics_without_time(dir: &Path) -> Vec<Vec<f64>> {
     let (_, mut rows) = metrics(dir);
     // The last two columns are timings: seconds and images per second.

@@ -101,7 +101,9 @@ impl Dataset {
             );
         }
         let shape = [rows.len(), self.channels, self.height, self.width];
-        let pixels = pixels[rows.start * size..rows.end * size].to_vec();
+        // Keep only the rows asked for, in place (no copy when they are the whole batch).
+        pixels.truncate(rows.end * size);
+        pixels.drain(..rows.start * size);
         let images = Tensor::from_data(
             TensorData::new(pixels, shape),
             (device, <B::FloatElem as Element>::dtype()),
