@@ -5,6 +5,8 @@
 //! - `cargo xtask bench [--quick] [--wgpu] [--compare-pytorch] [--filter TEXT] [--samples N]`:
 //!   the benchmarks of `bench/` (see `bench/README.md`); the report goes to
 //!   `<target dir>/bench/report.md`, `report.json` and `mmd_time.png` / `mmd_time.svg`.
+//! - `cargo xtask bench-kit [--out DIR] [--vulkan-loader]`: the benchmark as a folder that runs
+//!   on a machine without cargo (a GPU machine): `DIR/run.sh` takes the options of `bench`.
 
 mod bench;
 
@@ -25,6 +27,8 @@ enum Task {
     Test,
     /// Run the benchmarks and write target/bench/report.{md,json} and mmd_time.{png,svg}.
     Bench(bench::BenchArgs),
+    /// Build .bench-kit/: the benchmark for a machine without cargo (run it with its run.sh).
+    BenchKit(bench::kit::KitArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,5 +49,6 @@ fn main() -> ExitCode {
             }
         }
         Task::Bench(args) => bench::run(&args, &cargo),
+        Task::BenchKit(args) => bench::kit::run(&args, &cargo),
     }
 }

@@ -33,6 +33,15 @@ pub fn cpu_model(cpuinfo: &str) -> Option<String> {
         .map(|(_, model)| model.trim().to_string())
 }
 
+/// The commit a report names: `$XTASK_COMMIT` when set (a bench kit, run outside a git
+/// checkout, names the commit it was built at), else [`git_commit`].
+pub fn commit(root: &Path) -> String {
+    match std::env::var("XTASK_COMMIT") {
+        Ok(commit) if !commit.is_empty() => commit,
+        _ => git_commit(root),
+    }
+}
+
 /// `git rev-parse --short HEAD` in `root`, or `unknown` outside a repository (or without git).
 pub fn git_commit(root: &Path) -> String {
     Command::new("git")

@@ -13,6 +13,7 @@ mod breakdown;
 mod case;
 mod chart;
 mod child;
+pub mod kit;
 mod machine;
 mod markdown;
 mod memory;
@@ -64,14 +65,23 @@ pub struct BenchArgs {
     /// Print the ids of the selected cases (and which the memory cap skips) and exit.
     #[arg(long)]
     pub list: bool,
+    /// Run this da-bench executable instead of building one with cargo (what `run.sh` of a
+    /// `cargo xtask bench-kit` does on a machine without cargo). It must have been built with
+    /// the features of the GPU backends asked for, else their rows say `skipped: no adapter`.
+    #[arg(long, value_name = "PATH")]
+    pub da_bench: Option<PathBuf>,
 }
 
-/// The workspace root (xtask lives in `<root>/xtask`).
+/// The workspace root: `$XTASK_ROOT` when set (a bench kit's `run.sh` sets it to the source
+/// tree it lies in), else the one this program was compiled in (xtask lives in `<root>/xtask`).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace root")
-        .to_path_buf()
+    match std::env::var_os("XTASK_ROOT") {
+        Some(root) if !root.is_empty() => PathBuf::from(root),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("xtask lives in the workspace root")
+            .to_path_buf(),
+    }
 }
 
 /// `$CARGO_TARGET_DIR` when set (relative to the root, where da-bench is built), else
@@ -122,6 +132,20 @@ fn build_da_bench(cargo: &str, root: &Path, backends: &[&str]) -> Result<PathBuf
         .filter(|msg| msg["reason"] == "compiler-artifact" && msg["target"]["name"] == "da-bench")
         .find_map(|msg| msg["executable"].as_str().map(PathBuf::from))
         .ok_or_else(|| "cargo built da-bench but named no executable".into())
+}
+
+/// The da-bench executable that `--da-bench` names, or why it cannot be run.
+fn prebuilt_da_bench(path: &Path) -> Result<PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta =
+        std::fs::metadata(path).map_err(|err| format!("--da-bench {}: {err}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!("--da-bench {} is not a file", path.display()));
+    }
+    if meta.permissions().mode() & 0o111 == 0 {
+        return Err(format!("--da-bench {} is not executable", path.display()));
+    }
+    Ok(path.to_path_buf())
 }
 
 /// The device name of a GPU backend, or why there is none. The probe runs in a child process
@@ -260,7 +284,10 @@ fn bench(args: &BenchArgs, cargo: &str) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let da_bench = build_da_bench(cargo, &root, &gpus)?;
+    let da_bench = match &args.da_bench {
+        Some(path) => prebuilt_da_bench(path)?,
+        None => build_da_bench(cargo, &root, &gpus)?,
+    };
     let mut notes = Vec::new();
     if !args.wgpu {
         notes.push("wgpu: not requested (add --wgpu)".into());
@@ -329,7 +356,7 @@ fn bench(args: &BenchArgs, cargo: &str) -> Result<ExitCode, String> {
     }
 
     let machine = Machine::current();
-    let commit = machine::git_commit(&root);
+    let commit = machine::commit(&root);
     let date = machine::now_utc();
     let settings = format!(
         "{}, {} samples per MMD case and {} per CNN case, warm-up {} iteration(s) and {} ms, \
@@ -432,6 +459,29 @@ mod tests {
         let rows = [exp("ndarray", 4.0), skipped];
         // 2^22 exponentials in 4 ms.
         assert_eq!(exp_throughputs(&rows), json!({"ndarray": 1_048_576_000.0}));
+    }
+
+    #[test]
+    fn prebuilt_da_bench_must_be_an_executable_file() {
+        let dir = std::env::temp_dir().join(format!("xtask-prebuilt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let plain = dir.join("plain");
+        std::fs::write(&plain, "").unwrap();
+        let missing = prebuilt_da_bench(&dir.join("missing")).unwrap_err();
+        let folder = prebuilt_da_bench(&dir).unwrap_err();
+        let not_executable = prebuilt_da_bench(&plain).unwrap_err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            missing.starts_with("--da-bench ") && missing.contains("missing"),
+            "{missing}"
+        );
+        assert!(folder.ends_with("is not a file"), "{folder}");
+        assert!(
+            not_executable.ends_with("is not executable"),
+            "{not_executable}"
+        );
+        let this = std::env::current_exe().unwrap();
+        assert_eq!(prebuilt_da_bench(&this).unwrap(), this);
     }
 
     #[test]
