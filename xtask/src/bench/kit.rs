@@ -121,8 +121,9 @@ fn commit_of_tree(root: &Path) -> String {
 /// `run.sh`: starts the kit's xtask on the kit's da-bench, in the source tree the kit lies in.
 ///
 /// When the machine has no Vulkan loader and the kit carries one, the loader is put on the
-/// library path; when the NVIDIA driver's Vulkan manifest lies outside the loader's usual
-/// folders (as under `/usr/local/nvidia` in containers), the loader is pointed at it.
+/// library path; so is NVRTC, when the loader does not find it, from the CUDA toolkit or the
+/// `nvidia-*` Python packages; when the NVIDIA driver's Vulkan manifest lies outside the loader's
+/// usual folders (as under `/usr/local/nvidia` in containers), the loader is pointed at it.
 pub fn run_script(commit: &str) -> String {
     format!(
         r#"#!/bin/sh
@@ -132,9 +133,32 @@ pub fn run_script(commit: &str) -> String {
 set -eu
 kit=$(cd "$(dirname "$0")" && pwd)
 ldconfig=$(command -v ldconfig || echo /sbin/ldconfig)
-if [ -d "$kit/{VULKAN_LIB_DIR}" ] && ! "$ldconfig" -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
+# Whether the dynamic loader finds a library: in ldconfig's cache or on LD_LIBRARY_PATH.
+has_lib() {{
+  "$ldconfig" -p 2>/dev/null | grep -q "$1" && return 0
+  for dir in $(echo "${{LD_LIBRARY_PATH:-}}" | tr ':' ' '); do
+    ls "$dir/$1"* >/dev/null 2>&1 && return 0
+  done
+  return 1
+}}
+add_lib_dir() {{
+  export LD_LIBRARY_PATH="$1${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}"
+}}
+if [ -d "$kit/{VULKAN_LIB_DIR}" ] && ! has_lib libvulkan.so.1; then
   echo "run.sh: no Vulkan loader on this machine, using the kit's" >&2
-  export LD_LIBRARY_PATH="$kit/{VULKAN_LIB_DIR}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}"
+  add_lib_dir "$kit/{VULKAN_LIB_DIR}"
+fi
+# burn-cuda compiles its kernels with NVRTC, which CUDA installs outside the loader's path
+# (the toolkit's lib64, or the nvidia-* Python packages that PyTorch brings).
+if ! has_lib libnvrtc.so; then
+  pythons=$(python3 -c 'import glob, sys; print(" ".join(d for p in sys.path for d in glob.glob(p + "/nvidia/*/lib")))' 2>/dev/null || true)
+  for dir in ${{CUDA_HOME:+$CUDA_HOME/lib64}} /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib $pythons; do
+    if ls "$dir"/libnvrtc.so* >/dev/null 2>&1; then
+      echo "run.sh: NVRTC from $dir" >&2
+      add_lib_dir "$dir"
+      break
+    fi
+  done
 fi
 if [ -z "${{VK_DRIVER_FILES:-}}${{VK_ICD_FILENAMES:-}}" ] \
   && ! ls /usr/share/vulkan/icd.d/nvidia* /etc/vulkan/icd.d/nvidia* >/dev/null 2>&1; then
@@ -315,6 +339,39 @@ mod tests {
         );
         assert!(!Path::new(fields[4]).exists());
         assert_eq!(lines[1..], ["unpacked", "--quick --filter a b"]);
+    }
+
+    #[test]
+    fn run_script_finds_nvrtc_in_the_cuda_toolkit() {
+        let nvrtc_installed = Command::new("sh")
+            .args(["-c", "ldconfig -p 2>/dev/null | grep -q libnvrtc.so"])
+            .status()
+            .is_ok_and(|status| status.success());
+        if nvrtc_installed {
+            eprintln!("NVRTC is on this machine's loader path: run.sh adds nothing to check");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("xtask-kit-nvrtc-{}", std::process::id()));
+        let kit = dir.join("kit");
+        let cuda_lib = dir.join("cuda/lib64");
+        std::fs::create_dir_all(&kit).unwrap();
+        std::fs::create_dir_all(&cuda_lib).unwrap();
+        std::fs::write(cuda_lib.join("libnvrtc.so.13"), "").unwrap();
+        std::fs::write(dir.join("da-bench"), "").unwrap();
+        gzip(&dir.join("da-bench"), &kit.join("da-bench.gz")).unwrap();
+        write_executable(&kit.join("run.sh"), &run_script("abc1234")).unwrap();
+        write_executable(&kit.join("xtask"), "#!/bin/sh\necho \"$LD_LIBRARY_PATH\"\n").unwrap();
+        let out = Command::new(kit.join("run.sh"))
+            .env("CUDA_HOME", dir.join("cuda"))
+            .env("LD_LIBRARY_PATH", "/elsewhere")
+            .output()
+            .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(out.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            format!("{}:/elsewhere", cuda_lib.display())
+        );
     }
 
     #[test]
