@@ -13,7 +13,7 @@ use std::process::{Command, ExitCode};
 
 use clap::Args;
 
-use super::{build_da_bench, machine, workspace_root};
+use super::{build_da_bench, machine, workspace_root, write};
 
 /// The backends a kit's da-bench is built with: every GPU backend of da-bench.
 const KIT_BACKENDS: [&str; 2] = ["wgpu", "cuda"];
@@ -250,8 +250,7 @@ fn fetch_vulkan_loader(kit: &Path) -> Result<(), String> {
 
 fn write_executable(path: &Path, text: &str) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
-    atomic_file::write(path, text.as_bytes())
-        .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+    write(path, text)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
         .map_err(|err| format!("cannot make {} executable: {err}", path.display()))
 }
